@@ -2,8 +2,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/prisma/client.ts';
 
 export { Prisma, PrismaClient } from './generated/prisma/client.ts';
-export type * from './generated/prisma/models.ts';
 export { AuditOutcome, Role } from './generated/prisma/enums.ts';
+export type * from './generated/prisma/models.ts';
 
 export type Db = PrismaClient;
 
