@@ -1,0 +1,47 @@
+import type { Principal } from '@edgefleet/core/access';
+import { scopesForRole } from '@edgefleet/core/access';
+import { authenticateApiToken } from '@edgefleet/core/tokens';
+import type { Db } from '@edgefleet/db/client';
+import type { TRole } from '@edgefleet/protocol/scopes';
+import { type Auth, CLIENT_IP_HEADER } from './auth.ts';
+
+export interface Services {
+  db: Db;
+  auth: Auth;
+  /** Facts shown in Settings; never secrets. */
+  info: { version: string; database: 'embedded' | 'postgresql'; devicePort: number; mqttPort: number };
+}
+
+export interface Context extends Services {
+  principal: Principal | null;
+  /** A bearer token was presented but is unknown, revoked or expired: say so instead of "sign in". */
+  rejectedToken: boolean;
+  ip: string | null;
+}
+
+async function principalFromSession(auth: Auth, headers: Headers): Promise<Principal | null> {
+  const session = await auth.api.getSession({ headers });
+  if (!session) return null;
+  const user = session.user as typeof session.user & { role?: string; disabled?: boolean };
+  if (user.disabled) return null;
+  const role = (user.role ?? 'viewer') as TRole;
+  return {
+    kind: 'user',
+    userId: user.id,
+    email: user.email,
+    role,
+    scopes: scopesForRole(role),
+    sessionId: session.session.id,
+  };
+}
+
+export async function createContext(services: Services, headers: Headers): Promise<Context> {
+  const ip = headers.get(CLIENT_IP_HEADER);
+  const authz = headers.get('authorization');
+  if (authz?.toLowerCase().startsWith('bearer ')) {
+    const principal = await authenticateApiToken(services.db, authz.slice(7).trim());
+    return { ...services, principal, rejectedToken: principal === null, ip };
+  }
+  const principal = await principalFromSession(services.auth, headers);
+  return { ...services, principal, rejectedToken: false, ip };
+}

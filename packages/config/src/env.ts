@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The repository root, where `.edgefleet/` lives by default: the nearest folder up from the
+ * working directory holding turbo.json. (Not import.meta.url: bundlers rewrite it.)
+ */
+export function findRepoRoot(from: string = process.cwd()): string {
+  for (let dir = resolve(/*turbopackIgnore: true*/ from); ; dir = dirname(dir)) {
+    if (existsSync(join(/*turbopackIgnore: true*/ dir, 'turbo.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(/*turbopackIgnore: true*/ from);
+  }
+}
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .default('')
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+/**
+ * The control plane's whole configuration surface. Nothing else reads process.env, so this
+ * is also the list an operator can set. Every value has a default that runs fully embedded.
+ */
+const ZEnv = z.object({
+  EDGEFLEET_DATA_DIR: z
+    .string()
+    .min(1)
+    .default(() => resolve(findRepoRoot(), '.edgefleet')),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgresql:// URL')
+    .optional(),
+  PORT: port(3000),
+  EDGEFLEET_DEVICE_PORT: port(8443),
+  EDGEFLEET_MQTT_PORT: port(8883),
+  EDGEFLEET_BIND: z.string().default('0.0.0.0'),
+  EDGEFLEET_PUBLIC_HOST: z.string().default('localhost'),
+  EDGEFLEET_PUBLIC_URL: z.url().optional(),
+  EDGEFLEET_SECRET: z.string().min(32, 'EDGEFLEET_SECRET must be at least 32 characters').optional(),
+  EDGEFLEET_ADMIN_EMAIL: z.email().optional(),
+  EDGEFLEET_ADMIN_PASSWORD: z.string().min(10, 'EDGEFLEET_ADMIN_PASSWORD must be at least 10 characters').optional(),
+  /** Trust X-Forwarded-For from a reverse proxy in front of the dashboard. */
+  EDGEFLEET_TRUST_PROXY: flag,
+  /** Set by the launcher when DATABASE_URL points at its embedded PGlite server. */
+  EDGEFLEET_EMBEDDED_DB: flag,
+  EDGEFLEET_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Env = z.infer<typeof ZEnv> & { publicUrl: string };
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  // Empty strings mean "unset": `FOO= npm start` should not fail validation.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+  const parsed = ZEnv.safeParse(cleaned);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ConfigError(`Invalid configuration: ${first?.path.join('.')}: ${first?.message}`);
+  }
+  const env = parsed.data;
+  const dataDir = resolve(/*turbopackIgnore: true*/ env.EDGEFLEET_DATA_DIR);
+  return {
+    ...env,
+    EDGEFLEET_DATA_DIR: dataDir,
+    publicUrl: env.EDGEFLEET_PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+  };
+}

@@ -1,0 +1,15 @@
+/**
+ * Children of the launcher stop when it dies, however it dies (even SIGKILL, which it cannot
+ * forward): otherwise orphans would keep the ports and the next `npm start` could not bind.
+ * The launcher passes its pid; when our parent changes, it is gone.
+ */
+export function exitWithLauncher(shutdown: () => void, launcherPid = process.env.EDGEFLEET_LAUNCHER_PID): void {
+  if (!launcherPid) return;
+  const expected = Number(launcherPid);
+  setInterval(() => {
+    if (process.ppid !== expected) {
+      console.error('[edgefleet] launcher is gone; shutting down');
+      shutdown();
+    }
+  }, 500).unref();
+}
