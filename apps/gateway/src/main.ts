@@ -1,0 +1,35 @@
+/** The gateway process, started by the launcher alongside web. */
+import { loadEnv } from '@edgefleet/config/env';
+import { exitWithLauncher } from '@edgefleet/config/supervision';
+import { createDb } from '@edgefleet/db/client';
+import { startGateway } from './server.ts';
+import { loadOrCreateGatewayIdentity } from './tls-identity.ts';
+
+const env = loadEnv();
+if (!env.DATABASE_URL) {
+  console.error('[gateway] DATABASE_URL is not set: start the control plane with `npm start`');
+  process.exit(1);
+}
+const db = createDb({ url: env.DATABASE_URL, maxConnections: 4 });
+const gateway = await startGateway({
+  identity: loadOrCreateGatewayIdentity(env.EDGEFLEET_DATA_DIR, env.EDGEFLEET_PUBLIC_HOST),
+  bind: env.EDGEFLEET_BIND,
+  devicePort: env.EDGEFLEET_DEVICE_PORT,
+  mqttPort: env.EDGEFLEET_MQTT_PORT,
+  checkDatabase: async () => {
+    await db.$queryRaw`SELECT 1`;
+  },
+});
+console.log(`[gateway] device HTTPS on :${gateway.devicePort}, MQTT over TLS on :${gateway.mqttPort}`);
+
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  await gateway.close();
+  await db.$disconnect();
+  process.exit(0);
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+exitWithLauncher(() => void shutdown());
