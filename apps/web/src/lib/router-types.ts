@@ -1,0 +1,10 @@
+import type { AppRouter } from '@edgefleet/api/root';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+
+export type TokenView = RouterOutputs['tokens']['list'][number];
+export type UserView = RouterOutputs['users']['list'][number];
+export type AuditPage = RouterOutputs['audit']['list'];
+export type AuditEvent = AuditPage['events'][number];
