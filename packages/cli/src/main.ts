@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { describeError } from './client.ts';
+import { registerAuthCommands } from './commands/auth.ts';
+import { registerTokenCommands } from './commands/tokens.ts';
+import { CliError, DEFAULT_URL } from './context.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('edgefleet')
+    .description('EdgeFleet command line: operate the fleet and publish models from CI')
+    .version('0.1.0')
+    .option('--url <url>', `control plane URL (env EDGEFLEET_URL, default ${DEFAULT_URL})`)
+    .option('--token <token>', 'API token (env EDGEFLEET_TOKEN, default: the one `login` stored)')
+    .option('--json', 'print machine-readable JSON')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerAuthCommands(program);
+  registerTokenCommands(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. Every failure is one line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit through here with code 0; usage errors were printed already.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof CliError) {
+      process.stderr.write(`edgefleet: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const url = program.opts<{ url?: string }>().url ?? process.env.EDGEFLEET_URL ?? DEFAULT_URL;
+    process.stderr.write(`edgefleet: ${describeError(e, url)}\n`);
+    return 1;
+  }
+}
