@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
+import { RoundTripQueue } from './round-trip-queue.ts';
 
 export {
   acquireDataDirLock,
@@ -90,6 +91,9 @@ export async function servePGlite(
   { host = '127.0.0.1', port = 0, maxConnections = 64, inMemory = false, onClose }: ServePGliteOptions = {},
 ): Promise<EmbeddedDatabase> {
   const server = new PGLiteSocketServer({ db: pglite, host, port, maxConnections });
+  // Handlers take the server's queue when they attach, so swapping it before start() covers
+  // every connection. Pinned pglite-socket version: see round-trip-queue.ts for why.
+  (server as unknown as { queryQueue: RoundTripQueue }).queryQueue = new RoundTripQueue(pglite);
   await server.start();
   const boundPort = Number(server.getServerConn().split(':').pop());
   let closing: Promise<void> | undefined;
