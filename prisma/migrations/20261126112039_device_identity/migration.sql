@@ -94,16 +94,25 @@ CREATE TABLE "preauthorized_devices" (
 );
 
 -- CreateIndex
-CREATE INDEX "devices_status_createdAt_idx" ON "devices"("status", "createdAt");
+CREATE UNIQUE INDEX "devices_publicKeyPem_key" ON "devices"("publicKeyPem");
+
+-- CreateIndex
+CREATE INDEX "devices_createdAt_id_idx" ON "devices"("createdAt", "id");
+
+-- CreateIndex
+CREATE INDEX "devices_lastSeenAt_id_idx" ON "devices"("lastSeenAt", "id");
+
+-- CreateIndex
+CREATE INDEX "devices_status_id_idx" ON "devices"("status", "id");
+
+-- CreateIndex
+CREATE INDEX "devices_name_id_idx" ON "devices"("name", "id");
 
 -- CreateIndex
 CREATE INDEX "devices_groupId_idx" ON "devices"("groupId");
 
 -- CreateIndex
-CREATE INDEX "devices_lastSeenAt_idx" ON "devices"("lastSeenAt");
-
--- CreateIndex
-CREATE INDEX "devices_name_idx" ON "devices"("name");
+CREATE INDEX "devices_tags_idx" ON "devices" USING GIN ("tags" jsonb_path_ops);
 
 -- CreateIndex
 CREATE INDEX "devices_serialNumber_idx" ON "devices"("serialNumber");
