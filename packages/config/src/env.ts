@@ -45,6 +45,8 @@ const ZEnv = z.object({
   EDGEFLEET_TRUST_PROXY: flag,
   /** Set by the launcher when DATABASE_URL points at its embedded PGlite server. */
   EDGEFLEET_EMBEDDED_DB: flag,
+  /** Set by the launcher for its children, which exit when it is gone. */
+  EDGEFLEET_LAUNCHER_PID: z.coerce.number().int().positive().optional(),
   EDGEFLEET_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

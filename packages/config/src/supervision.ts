@@ -3,9 +3,9 @@
  * forward): otherwise orphans would keep the ports and the next `npm start` could not bind.
  * The launcher passes its pid; when our parent changes, it is gone.
  */
-export function exitWithLauncher(shutdown: () => void, launcherPid = process.env.EDGEFLEET_LAUNCHER_PID): void {
+export function exitWithLauncher(shutdown: () => void, launcherPid: number | undefined): void {
   if (!launcherPid) return;
-  const expected = Number(launcherPid);
+  const expected = launcherPid;
   setInterval(() => {
     if (process.ppid !== expected) {
       console.error('[edgefleet] launcher is gone; shutting down');

@@ -1,7 +1,12 @@
 import type { Db, Prisma } from '@edgefleet/db/client';
 import type { Principal } from './access.ts';
 
-export type AuditActor = Principal | { kind: 'system'; label?: string } | { kind: 'anonymous'; label: string };
+export type AuditActor =
+  | Principal
+  | { kind: 'system'; label?: string }
+  | { kind: 'anonymous'; label: string }
+  /** A device acting with its certificate (or enrolling under its new id). */
+  | { kind: 'device'; deviceId: string };
 
 export interface AuditEntry {
   actor: AuditActor;
@@ -22,6 +27,8 @@ function actorColumns(actor: AuditActor) {
       return { actorType: 'system', actorId: null, actorLabel: actor.label ?? 'system' };
     case 'anonymous':
       return { actorType: 'anonymous', actorId: null, actorLabel: actor.label };
+    case 'device':
+      return { actorType: 'device', actorId: actor.deviceId, actorLabel: actor.deviceId };
   }
 }
 

@@ -13,6 +13,8 @@ export type DomainErrorCode =
 
 export class DomainError extends Error {
   override readonly name = 'DomainError';
+  /** Set once the refusal is in the audit log, so a transport does not record it twice. */
+  audited = false;
   constructor(
     readonly code: DomainErrorCode,
     message: string,

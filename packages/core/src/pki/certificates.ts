@@ -1,0 +1,186 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import forge from 'node-forge';
+
+/** A certificate with its key, both PEM; the forge objects are kept to sign with. */
+export interface Authority {
+  certPem: string;
+  keyPem: string;
+  cert: forge.pki.Certificate;
+  key: forge.pki.rsa.PrivateKey;
+}
+
+export interface IssuedCertificate {
+  pem: string;
+  /** lowercase hex, as Node reports it (lowercased) for a peer certificate */
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+const DAY_MS = 86_400_000;
+/** Devices and CI runners with a slightly slow clock must still accept a certificate just issued. */
+const BACKDATE_MS = 5 * 60_000;
+
+export const ROOT_KEY_BITS = 3072;
+export const LEAF_KEY_BITS = 2048;
+
+/** Key generation through node:crypto (native): forge's pure-JS RSA takes many seconds per key. */
+export function generateRsaKey(bits: number): string {
+  return generateKeyPairSync('rsa', { modulusLength: bits })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+}
+
+/**
+ * 16 random bytes, first byte in 0x01–0x7f: a positive DER integer with no leading zero, so
+ * the hex forge writes equals what TLS stacks report for the peer certificate.
+ */
+export function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
+  return bytes.toString('hex');
+}
+
+export function loadAuthority(certPem: string, keyPem: string): Authority {
+  return {
+    certPem,
+    keyPem,
+    cert: forge.pki.certificateFromPem(certPem),
+    key: forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey,
+  };
+}
+
+interface SignInput {
+  subject: forge.pki.CertificateField[];
+  publicKey: forge.pki.PublicKey;
+  issuer: Authority | null; // null: self-signed
+  selfKey?: forge.pki.rsa.PrivateKey;
+  days: number;
+  now: Date;
+  extensions: object[];
+}
+
+function sign(input: SignInput): IssuedCertificate & { cert: forge.pki.Certificate } {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = input.publicKey;
+  cert.serialNumber = randomSerial();
+  cert.validity.notBefore = new Date(input.now.getTime() - BACKDATE_MS);
+  cert.validity.notAfter = new Date(input.now.getTime() + input.days * DAY_MS);
+  cert.setSubject(input.subject);
+  cert.setIssuer(input.issuer ? input.issuer.cert.subject.attributes : input.subject);
+  const authorityKeyId = input.issuer
+    ? input.issuer.cert.generateSubjectKeyIdentifier().getBytes()
+    : cert.generateSubjectKeyIdentifier().getBytes();
+  cert.setExtensions([
+    ...input.extensions,
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: authorityKeyId },
+  ]);
+  const signingKey = input.issuer?.key ?? input.selfKey;
+  if (!signingKey) throw new Error('no signing key');
+  cert.sign(signingKey, forge.md.sha256.create());
+  return {
+    cert,
+    pem: forge.pki.certificateToPem(cert),
+    serial: cert.serialNumber.toLowerCase(),
+    // Read back: the encoding drops milliseconds, and callers record what the certificate says.
+    notBefore: cert.validity.notBefore,
+    notAfter: cert.validity.notAfter,
+  };
+}
+
+function newAuthority(
+  commonName: string,
+  bits: number,
+  issuer: Authority | null,
+  days: number,
+  now: Date,
+  caExtension: object,
+): Authority {
+  const keyPem = generateRsaKey(bits);
+  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const issued = sign({
+    subject: [
+      { name: 'organizationName', value: 'EdgeFleet' },
+      { name: 'commonName', value: commonName },
+    ],
+    publicKey: forge.pki.setRsaPublicKey(key.n, key.e),
+    issuer,
+    selfKey: key,
+    days,
+    now,
+    extensions: [caExtension, { name: 'keyUsage', critical: true, keyCertSign: true, cRLSign: true }],
+  });
+  return { certPem: issued.pem, keyPem, cert: issued.cert, key };
+}
+
+export const createRootCa = (now: Date) =>
+  newAuthority('EdgeFleet Root CA', ROOT_KEY_BITS, null, 3650, now, {
+    name: 'basicConstraints',
+    critical: true,
+    cA: true,
+  });
+
+/** pathLen 0: the issuing CA signs only end-entity certificates, never another CA. */
+export const createIssuingCa = (root: Authority, now: Date) =>
+  newAuthority('EdgeFleet Issuing CA', LEAF_KEY_BITS, root, 1825, now, {
+    name: 'basicConstraints',
+    critical: true,
+    cA: true,
+    pathLenConstraint: 0,
+  });
+
+export const gatewayHosts = (publicHost: string) => [...new Set(['localhost', '127.0.0.1', publicHost])];
+
+export function createGatewayCertificate(issuing: Authority, publicHost: string, now: Date): Authority {
+  const keyPem = generateRsaKey(LEAF_KEY_BITS);
+  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const issued = sign({
+    subject: [
+      { name: 'organizationName', value: 'EdgeFleet' },
+      { name: 'commonName', value: publicHost },
+    ],
+    publicKey: forge.pki.setRsaPublicKey(key.n, key.e),
+    issuer: issuing,
+    days: 365,
+    now,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: gatewayHosts(publicHost).map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })),
+      },
+    ],
+  });
+  return { certPem: issued.pem, keyPem, cert: issued.cert, key };
+}
+
+/** The SAN hosts (DNS names and IPs) of a certificate. */
+export function subjectAltHosts(cert: forge.pki.Certificate): string[] {
+  const ext = cert.getExtension('subjectAltName') as {
+    altNames?: { type: number; value?: string; ip?: string }[];
+  } | null;
+  return (ext?.altNames ?? []).flatMap((n) => (n.type === 7 ? [n.ip ?? ''] : n.type === 2 ? [n.value ?? ''] : []));
+}
+
+export function createDeviceCertificate(
+  issuing: Authority,
+  input: { publicKeyPem: string; deviceId: string; validityDays: number; now: Date },
+): IssuedCertificate {
+  const { cert: _cert, ...issued } = sign({
+    subject: [{ name: 'commonName', value: input.deviceId }],
+    publicKey: forge.pki.publicKeyFromPem(input.publicKeyPem),
+    issuer: issuing,
+    days: input.validityDays,
+    now: input.now,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', clientAuth: true },
+    ],
+  });
+  return issued;
+}
