@@ -1,9 +1,10 @@
 /** The gateway process, started by the launcher alongside web. */
 import { loadEnv } from '@edgefleet/config/env';
+import { loadOrCreateSecret } from '@edgefleet/config/secrets';
 import { exitWithLauncher } from '@edgefleet/config/supervision';
+import { loadOrCreateFleetPki } from '@edgefleet/core/pki';
 import { createDb } from '@edgefleet/db/client';
 import { startGateway } from './server.ts';
-import { loadOrCreateGatewayIdentity } from './tls-identity.ts';
 
 const env = loadEnv();
 if (!env.DATABASE_URL) {
@@ -11,8 +12,15 @@ if (!env.DATABASE_URL) {
   process.exit(1);
 }
 const db = createDb({ url: env.DATABASE_URL, maxConnections: 4 });
+const started = performance.now();
+const pki = await loadOrCreateFleetPki(db, {
+  secret: loadOrCreateSecret(env.EDGEFLEET_DATA_DIR, env.EDGEFLEET_SECRET),
+  publicHost: env.EDGEFLEET_PUBLIC_HOST,
+});
+console.log(`[gateway] fleet CA ${pki.fingerprint} (loaded in ${Math.round(performance.now() - started)} ms)`);
 const gateway = await startGateway({
-  identity: loadOrCreateGatewayIdentity(env.EDGEFLEET_DATA_DIR, env.EDGEFLEET_PUBLIC_HOST),
+  db,
+  pki,
   bind: env.EDGEFLEET_BIND,
   devicePort: env.EDGEFLEET_DEVICE_PORT,
   mqttPort: env.EDGEFLEET_MQTT_PORT,
@@ -32,4 +40,4 @@ async function shutdown() {
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
-exitWithLauncher(() => void shutdown());
+exitWithLauncher(() => void shutdown(), env.EDGEFLEET_LAUNCHER_PID);

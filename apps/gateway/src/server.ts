@@ -1,82 +1,89 @@
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { Aedes } from 'aedes';
-import type { TlsIdentity } from './tls-identity.ts';
+import type { FleetPki } from '@edgefleet/core/pki';
+import type { Clock } from '@edgefleet/core/tokens';
+import type { Db } from '@edgefleet/db/client';
+import { createDeviceHttpHandler } from './http/router.ts';
+import { startAedesBroker } from './mqtt/aedes-broker.ts';
 
 export interface GatewayOptions {
-  identity: TlsIdentity;
+  db: Db;
+  pki: FleetPki;
   bind: string;
   devicePort: number;
   mqttPort: number;
   /** Readiness of what the gateway depends on (the database); reported by /healthz. */
   checkDatabase: () => Promise<void>;
+  clock?: Clock;
+  /** How often the broker looks for revocations to cut live connections (ms). */
+  revocationPollMs?: number;
 }
 
 export interface Gateway {
   devicePort: number;
   mqttPort: number;
+  connectedDeviceIds(): string[];
   close(): Promise<void>;
 }
 
-const listen = (server: HttpsServer | TlsServer, port: number, host: string) =>
-  new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-  });
-
 /**
- * The device-facing process: HTTPS (enrollment and artifacts later) and an MQTT broker over
- * TLS. Until device identity exists no client certificate can verify and the broker accepts
- * no one: the safe default.
+ * The device-facing process: HTTPS for enrollment and renewal, and the MQTT broker, both with
+ * the gateway certificate from the fleet PKI. HTTPS asks for a client certificate but lets the
+ * handshake finish without one (enrollment happens before a device has one); routes that need
+ * identity check `socket.authorized` themselves. MQTT refuses the handshake without one.
  */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  const broker = await Aedes.createBroker({
-    authenticate: (_client, _user, _pass, done) => {
-      const err = Object.assign(new Error('device identity is not configured'), { returnCode: 5 });
-      done(err as Parameters<typeof done>[0], false);
-    },
+  const broker = await startAedesBroker({
+    db: opts.db,
+    pki: opts.pki,
+    bind: opts.bind,
+    port: opts.mqttPort,
+    revocationPollMs: opts.revocationPollMs,
   });
-  const mqtt = createTlsServer(
+  const devices = createDeviceHttpHandler({ db: opts.db, pki: opts.pki, clock: opts.clock });
+
+  const https = createHttpsServer(
     {
-      key: opts.identity.key,
-      cert: opts.identity.cert,
+      key: opts.pki.gateway.keyPem,
+      cert: opts.pki.gateway.certPem + opts.pki.issuingCertPem,
+      ca: opts.pki.caChainPem,
       requestCert: true,
-      rejectUnauthorized: true,
-      ca: [opts.identity.cert],
+      rejectUnauthorized: false,
     },
-    (socket) => broker.handle(socket),
+    (req, res) => {
+      if (req.method === 'GET' && req.url === '/healthz') return healthz(opts, broker.connectedDeviceIds().length, res);
+      devices(req, res);
+    },
   );
-  mqtt.on('tlsClientError', () => {}); // unauthenticated clients are refused at TLS; not an error of ours
+  https.on('tlsClientError', () => {}); // a client that gives up mid-handshake is not our error
 
-  const https = createHttpsServer({ key: opts.identity.key, cert: opts.identity.cert }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'https://gateway');
-    if (req.method === 'GET' && url.pathname === '/healthz') {
-      opts.checkDatabase().then(
-        () => json(res, 200, { status: 'ok', mqtt: { clients: broker.connectedClients } }),
-        (e: unknown) => json(res, 503, { status: 'unavailable', error: e instanceof Error ? e.message : String(e) }),
-      );
-      return;
-    }
-    json(res, 404, { error: 'not_found', message: `No route for ${req.method} ${url.pathname}` });
+  const devicePort = await new Promise<number>((resolve, reject) => {
+    https.once('error', reject);
+    https.listen(opts.devicePort, opts.bind, () => resolve((https.address() as AddressInfo).port));
+  }).catch(async (e: unknown) => {
+    await broker.close();
+    throw e;
   });
-
-  const devicePort = await listen(https, opts.devicePort, opts.bind);
-  const mqttPort = await listen(mqtt, opts.mqttPort, opts.bind);
   return {
     devicePort,
-    mqttPort,
+    mqttPort: broker.port,
+    connectedDeviceIds: () => broker.connectedDeviceIds(),
     async close() {
+      const closed = new Promise<void>((r) => https.close(() => r()));
       https.closeAllConnections();
-      await Promise.all([
-        new Promise<void>((r) => https.close(() => r())),
-        new Promise<void>((r) => mqtt.close(() => r())),
-        new Promise<void>((r) => broker.close(() => r())),
-      ]);
+      await Promise.all([closed, broker.close()]);
     },
   };
 }
 
-function json(res: import('node:http').ServerResponse, status: number, body: unknown) {
+function healthz(opts: GatewayOptions, clients: number, res: ServerResponse<IncomingMessage>) {
+  opts.checkDatabase().then(
+    () => json(res, 200, { status: 'ok', mqtt: { clients } }),
+    (e: unknown) => json(res, 503, { status: 'unavailable', error: e instanceof Error ? e.message : String(e) }),
+  );
+}
+
+function json(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
