@@ -46,4 +46,4 @@ function shutdown() {
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
-exitWithLauncher(shutdown);
+exitWithLauncher(shutdown, env.EDGEFLEET_LAUNCHER_PID);

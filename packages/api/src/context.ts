@@ -1,5 +1,6 @@
 import type { Principal } from '@edgefleet/core/access';
 import { scopesForRole } from '@edgefleet/core/access';
+import type { FleetPki } from '@edgefleet/core/pki';
 import { authenticateApiToken } from '@edgefleet/core/tokens';
 import type { Db } from '@edgefleet/db/client';
 import type { TRole } from '@edgefleet/protocol/scopes';
@@ -8,6 +9,8 @@ import { type Auth, CLIENT_IP_HEADER } from './auth.ts';
 export interface Services {
   db: Db;
   auth: Auth;
+  /** The fleet CA: approving a device issues its certificate; Settings shows the fingerprint. */
+  pki: FleetPki;
   /** Facts shown in Settings; never secrets. */
   info: { version: string; database: 'embedded' | 'postgresql'; devicePort: number; mqttPort: number };
 }

@@ -1,6 +1,6 @@
 import { createTestDatabase, testDatabaseKinds } from '@edgefleet/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHarness } from './test/harness.ts';
+import { createApiHarness, createTestPki } from './test/harness.ts';
 
 const kinds = await testDatabaseKinds();
 
@@ -10,7 +10,7 @@ describe.each(kinds)('API over HTTP on %s', (kind) => {
 
   beforeAll(async () => {
     t = await createTestDatabase(kind);
-    h = createApiHarness(t.db);
+    h = createApiHarness(t.db, await createTestPki(t.db));
   });
   afterAll(async () => {
     await t?.close();

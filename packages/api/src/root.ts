@@ -1,4 +1,6 @@
 import { auditRouter } from './routers/audit.ts';
+import { devicesRouter } from './routers/devices.ts';
+import { enrollTokensRouter } from './routers/enroll-tokens.ts';
 import { systemRouter } from './routers/system.ts';
 import { tokensRouter } from './routers/tokens.ts';
 import { usersRouter } from './routers/users.ts';
@@ -9,6 +11,8 @@ export const appRouter = router({
   tokens: tokensRouter,
   users: usersRouter,
   audit: auditRouter,
+  devices: devicesRouter,
+  enrollTokens: enrollTokensRouter,
 });
 
 export type AppRouter = typeof appRouter;

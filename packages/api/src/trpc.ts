@@ -11,6 +11,9 @@ import { TRPC_CODE } from './errors.ts';
 export interface Meta {
   /** What a mutation acts on, for the audit log: `id` is read from the input, else from the output. */
   target?: string;
+  /** Core writes this procedure's own audit events (richer detail); the middleware then only
+   * records refusals core never saw, such as a missing scope or invalid input. */
+  auditedInCore?: boolean;
 }
 
 const t = initTRPC
@@ -41,10 +44,22 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-const SECRET_KEYS = new Set(['password', 'token', 'secret']);
+const SECRET_KEYS = new Set(['password', 'token', 'secret', 'pollSecret']);
+/** Audit rows record what was asked, not bulk payloads (an uploaded CSV can be megabytes). */
+const MAX_AUDITED_STRING = 200;
+
 function redact(input: unknown): Record<string, unknown> | undefined {
   if (!input || typeof input !== 'object') return undefined;
-  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, SECRET_KEYS.has(k) ? '[redacted]' : v]));
+  return Object.fromEntries(
+    Object.entries(input).map(([k, v]) => {
+      if (SECRET_KEYS.has(k)) return [k, '[redacted]'];
+      if (typeof v === 'string' && v.length > MAX_AUDITED_STRING) {
+        return [k, `${v.slice(0, MAX_AUDITED_STRING)}… (${v.length} characters)`];
+      }
+      if (Array.isArray(v) && v.length > 20) return [k, `[${v.length} items]`];
+      return [k, v];
+    }),
+  );
 }
 
 function targetId(input: unknown, output: unknown): string | undefined {
@@ -57,6 +72,8 @@ function targetId(input: unknown, output: unknown): string | undefined {
 const audited = t.middleware(async ({ ctx, type, path, meta, getRawInput, next }) => {
   if (type !== 'mutation') return next();
   const result = await next();
+  if (result.ok && meta?.auditedInCore) return result;
+  if (!result.ok && isDomainError(result.error.cause) && result.error.cause.audited) return result;
   const input = await getRawInput().catch(() => undefined);
   const id = targetId(input, result.ok ? result.data : undefined);
   await recordAudit(ctx.db, {

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from './client.ts';
 import { registerAuthCommands } from './commands/auth.ts';
+import { registerDeviceCommands } from './commands/devices.ts';
+import { registerEnrollTokenCommands } from './commands/enroll-tokens.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { CliError, DEFAULT_URL } from './context.ts';
 
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerAuthCommands(program);
   registerTokenCommands(program);
+  registerEnrollTokenCommands(program);
+  registerDeviceCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

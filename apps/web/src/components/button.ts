@@ -6,6 +6,8 @@ export const buttonStyles = {
   primary: `${base} bg-indigo-600 px-3.5 py-2 text-white shadow-sm hover:bg-indigo-500`,
   secondary: `${base} bg-white px-3.5 py-2 text-slate-700 shadow-sm ring-1 ring-slate-300 ring-inset hover:bg-slate-50`,
   danger: `${base} bg-white px-3 py-1.5 text-red-700 ring-1 ring-red-200 ring-inset hover:bg-red-50`,
+  /** Same height as primary/secondary, for page-level actions beside them. */
+  dangerOutline: `${base} bg-white px-3.5 py-2 text-red-700 shadow-sm ring-1 ring-red-200 ring-inset hover:bg-red-50`,
   dangerSolid: `${base} bg-red-600 px-3 py-1.5 text-white shadow-sm hover:bg-red-500`,
   ghost: `${base} px-2.5 py-1.5 text-slate-600 hover:bg-slate-100 hover:text-slate-900`,
   dangerSmall: `${base} bg-white px-2.5 py-1 text-xs text-red-700 ring-1 ring-red-200 ring-inset hover:bg-red-50`,

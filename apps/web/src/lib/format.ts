@@ -34,3 +34,25 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error && e.message) return e.message;
   return 'Something went wrong';
 }
+
+/** "3 min ago". Rendered on the server only (relative to request time), so no hydration mismatch. */
+export function timeAgo(d: Date | string | null | undefined, now = Date.now()): string {
+  if (!d) return 'never';
+  const s = Math.max(0, Math.round((now - new Date(d).getTime()) / 1000));
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.max(1, Math.round(s / 60))} min ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} d ago`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v >= 10 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+}

@@ -8,6 +8,6 @@ import { services } from './services';
 export const getCaller = cache(async () => {
   // headers() first: it marks the route dynamic before anything touches the database.
   const requestHeaders = new Headers(await headers());
-  const ctx = await createContext(services(), requestHeaders);
+  const ctx = await createContext(await services(), requestHeaders);
   return { caller: appRouter.createCaller(ctx), principal: ctx.principal };
 });

@@ -20,5 +20,5 @@ export const systemRouter = router({
     };
   }),
 
-  info: scopedProcedure('settings:read').query(({ ctx }) => ctx.info),
+  info: scopedProcedure('settings:read').query(({ ctx }) => ({ ...ctx.info, caFingerprint: ctx.pki.fingerprint })),
 });

@@ -1,4 +1,5 @@
 import { scopesForRole } from '@edgefleet/core/access';
+import { type FleetPki, loadOrCreateFleetPki } from '@edgefleet/core/pki';
 import { createApiToken } from '@edgefleet/core/tokens';
 import { createUser } from '@edgefleet/core/users';
 import type { Db } from '@edgefleet/db/client';
@@ -10,15 +11,21 @@ import { appRouter } from '../root.ts';
 
 export const BASE = 'http://localhost:3000';
 
+/** The fleet PKI for a test database (created on first call, then loaded from the database). */
+export function createTestPki(db: Db): Promise<FleetPki> {
+  return loadOrCreateFleetPki(db, { secret: 's'.repeat(40), publicHost: 'localhost' });
+}
+
 /**
  * The API exactly as the web app serves it (better-auth handler + tRPC fetch handler), without
  * Next.js in between, so tests can speak HTTP to it in-process against a real database.
  */
-export function createApiHarness(db: Db) {
+export function createApiHarness(db: Db, pki: FleetPki) {
   const auth = createAuth({ db, secret: 's'.repeat(40), baseURL: BASE });
   const services: Services = {
     db,
     auth,
+    pki,
     info: { version: 'test', database: 'embedded', devicePort: 8443, mqttPort: 8883 },
   };
 
@@ -91,5 +98,5 @@ export function createApiHarness(db: Db) {
     return (await createApiToken(db, principal, { name: `t-${Math.random().toString(36).slice(2, 6)}`, scopes })).token;
   }
 
-  return { request, signIn, call, makeUser, makeToken, auth };
+  return { request, signIn, call, makeUser, makeToken, auth, pki };
 }

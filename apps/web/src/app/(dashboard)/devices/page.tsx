@@ -1,54 +1,103 @@
-import { Cpu } from 'lucide-react';
+import { Plus } from 'lucide-react';
 import type { Metadata } from 'next';
-import { EmptyState } from '@/components/empty-state';
-import { InlineLink } from '@/components/inline-link';
+import { headers } from 'next/headers';
+import Link from 'next/link';
+import { buttonStyles } from '@/components/button';
+import { Card } from '@/components/card';
+import { NotAllowed } from '@/components/not-allowed';
 import { PageHeader } from '@/components/page-header';
+import { guarded } from '@/lib/server-guard';
 import { getCaller } from '@/server/caller';
+import { agentEnrollCommand, hostFromHeader } from './_components/agent-command';
+import { DeviceFilters } from './_components/device-filters';
+import { DevicesEmpty } from './_components/devices-empty';
+import { DevicesTable } from './_components/devices-table';
+import { type ListParams, listHref, readListParams, toListQuery } from './_components/list-params';
+import { Pagination } from './_components/pagination';
+import { StatusChips } from './_components/status-chips';
 
 export const metadata: Metadata = { title: 'Devices · EdgeFleet' };
 
-export default async function DevicesPage() {
+function NoMatch({ params }: { params: ListParams }) {
+  return (
+    <div className="flex flex-col items-center px-6 py-12 text-center" data-testid="devices-no-match">
+      <p className="text-sm font-medium text-slate-900">No devices match these filters</p>
+      <Link
+        href={listHref(params, { status: null, q: '', group: '', tag: '' })}
+        className="mt-2 text-sm font-medium text-indigo-600 hover:text-indigo-500"
+      >
+        Clear filters
+      </Link>
+    </div>
+  );
+}
+
+export default async function DevicesPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const params = readListParams(await searchParams);
   const { caller } = await getCaller();
-  // Show the real device port when the user may read settings; the default otherwise.
-  const devicePort = await caller.system.info().then(
-    (i) => i.devicePort,
-    () => 8443,
+  const [me, counts, page] = await Promise.all([
+    caller.system.whoami(),
+    guarded(() => caller.devices.statusCounts()),
+    guarded(() => caller.devices.list(toListQuery(params))),
+  ]);
+  if (counts.forbidden || page.forbidden) {
+    return <NotAllowed title="You can't view devices">Your role does not include the devices:read scope.</NotAllowed>;
+  }
+  const header = (
+    <PageHeader
+      title="Devices"
+      description="Every edge box enrolled in this fleet: its status, group, certificate and last check-in."
+      actions={
+        <Link href="/devices/enroll" className={buttonStyles.primary}>
+          <Plus className="size-4" aria-hidden="true" />
+          Enroll devices
+        </Link>
+      }
+    />
   );
 
+  const fleetSize = Object.values(counts.data).reduce((a, b) => a + b, 0);
+  if (fleetSize === 0) {
+    // Show the real device port and CA fingerprint when the user may read settings; placeholders otherwise.
+    const info = await caller.system.info().catch(() => null);
+    const command = agentEnrollCommand({
+      host: hostFromHeader((await headers()).get('host')),
+      devicePort: info?.devicePort ?? 8443,
+      fingerprint: info?.caFingerprint ?? null,
+    });
+    return (
+      <>
+        {header}
+        <DevicesEmpty agentCommand={command} />
+      </>
+    );
+  }
+
+  const { devices, nextCursor, total } = page.data;
   return (
     <>
-      <PageHeader
-        title="Devices"
-        description="Every edge box enrolled in this fleet: its status, group, installed models and last check-in."
-      />
-      <EmptyState
-        testId="devices-empty"
-        icon={Cpu}
-        title="No devices enrolled yet"
-        description="Once a device enrolls, it appears here with its hardware, agent version and health. Enroll your first box in two steps."
-        steps={[
-          {
-            title: 'Create an enrollment token',
-            body: (
-              <>
-                From a machine with the CLI and an <InlineLink href="/settings/tokens">API token</InlineLink> that can
-                write devices, create a token for the group the device should join.
-              </>
-            ),
-            command: 'npx edgefleet enroll-tokens create --group lab',
-          },
-          {
-            title: 'Run the agent on the device',
-            body: 'Install edgefleet-agent on the edge box and enroll it with the token. It creates its own key pair; the private key never leaves the box.',
-            command: `edgefleet-agent enroll --server https://<host>:${devicePort} --token <token>`,
-          },
-        ]}
-        footer={
-          <>
-            Next: <InlineLink href="/models">publish a model</InlineLink>, then roll it out to your devices.
-          </>
-        }
-      />
+      {header}
+      <div className="space-y-4">
+        <StatusChips params={params} counts={counts.data} />
+        <Card>
+          <DeviceFilters params={params} />
+          {devices.length === 0 ? (
+            <NoMatch params={params} />
+          ) : (
+            <DevicesTable
+              devices={devices}
+              params={params}
+              canWrite={me.scopes.includes('devices:write')}
+              now={Date.now()}
+            />
+          )}
+          <Pagination params={params} nextCursor={nextCursor} shown={devices.length} total={total} />
+        </Card>
+      </div>
     </>
   );
 }

@@ -2,6 +2,7 @@ import { ShieldCheck } from 'lucide-react';
 import type { Metadata } from 'next';
 import { Badge } from '@/components/badge';
 import { Card, CardHeader } from '@/components/card';
+import { CopyButton } from '@/components/copy-button';
 import { NotAllowed } from '@/components/not-allowed';
 import { guarded } from '@/lib/server-guard';
 import { getCaller } from '@/server/caller';
@@ -25,7 +26,7 @@ export default async function GeneralSettingsPage() {
   if (info.forbidden) {
     return <NotAllowed title="You can't view settings">Your role does not include the settings:read scope.</NotAllowed>;
   }
-  const { version, database, devicePort, mqttPort } = info.data;
+  const { version, database, devicePort, mqttPort, caFingerprint } = info.data;
 
   return (
     <div className="space-y-6">
@@ -67,11 +68,22 @@ export default async function GeneralSettingsPage() {
           description="Devices trust the control plane through the fleet's certificate authority."
         />
         <dl className="divide-y divide-slate-100">
-          <Row label="Fleet CA fingerprint" testId="info-ca-fingerprint">
-            <span className="flex items-center gap-2 text-slate-500">
-              <ShieldCheck className="size-4 text-slate-400" aria-hidden="true" />
-              Available once device identity is set up.
+          <Row label="Fleet CA fingerprint (SHA-256)">
+            <span className="flex items-start gap-2">
+              <ShieldCheck className="mt-0.5 size-4 shrink-0 text-emerald-600" aria-hidden="true" />
+              <code className="min-w-0 flex-1 font-mono text-xs leading-5 break-all" data-testid="info-ca-fingerprint">
+                {caFingerprint}
+              </code>
+              <CopyButton
+                text={caFingerprint}
+                label="Copy CA fingerprint"
+                className="shrink-0 text-slate-600 ring-1 ring-slate-300 ring-inset hover:bg-slate-50"
+              />
             </span>
+            <p className="mt-1.5 text-slate-500">
+              Agents pin it with <code className="font-mono text-xs">--ca-fingerprint</code> so they only ever trust
+              this control plane.
+            </p>
           </Row>
         </dl>
       </Card>

@@ -5,7 +5,7 @@ export const dynamic = 'force-dynamic';
 /** Readiness: 200 once the database answers. Load balancers and `npm start` poll this. */
 export async function GET() {
   try {
-    const { db, info } = services();
+    const { db, info } = await services();
     await db.$queryRaw`SELECT 1`;
     return Response.json({ status: 'ok', version: VERSION, database: info.database });
   } catch (e) {

@@ -4,7 +4,7 @@ import { services } from '@/server/services';
 export const dynamic = 'force-dynamic';
 
 const handler = {
-  GET: (req: Request) => toNextJsHandler(services().auth).GET(req),
-  POST: (req: Request) => toNextJsHandler(services().auth).POST(req),
+  GET: async (req: Request) => toNextJsHandler((await services()).auth).GET(req),
+  POST: async (req: Request) => toNextJsHandler((await services()).auth).POST(req),
 };
 export const { GET, POST } = handler;
