@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ConfigError, findRepoRoot, loadEnv } from '@edgefleet/config/env';
 import { loadOrCreateSecret } from '@edgefleet/config/secrets';
 import { ensureInitialAdmin } from '@edgefleet/core/bootstrap';
+import { loadOrCreateFleetPki } from '@edgefleet/core/pki';
 import { createDb } from '@edgefleet/db/client';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from '@edgefleet/db/embedded';
 import { migrateDatabase } from '@edgefleet/db/migrate';
@@ -107,8 +108,17 @@ async function main() {
     fail(`migrations failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 
-  loadOrCreateSecret(dataDir, env.EDGEFLEET_SECRET); // made once here so both children read the same file
+  // Made once here, before the children start, so they read the same secret and CA.
+  const secret = loadOrCreateSecret(dataDir, env.EDGEFLEET_SECRET);
   const db = createDb({ url: databaseUrl, maxConnections: 2 });
+  let fingerprint: string;
+  try {
+    ({ fingerprint } = await loadOrCreateFleetPki(db, { secret, publicHost: env.EDGEFLEET_PUBLIC_HOST }));
+  } catch (e) {
+    await db.$disconnect();
+    await embedded?.close();
+    fail(`fleet CA: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const admin = await ensureInitialAdmin(db, {
     dataDir,
     email: env.EDGEFLEET_ADMIN_EMAIL,
@@ -183,6 +193,7 @@ async function main() {
   log(`dashboard:     ${env.publicUrl}`);
   log(`device HTTPS:  https://${env.EDGEFLEET_PUBLIC_HOST}:${env.EDGEFLEET_DEVICE_PORT}`);
   log(`device MQTT:   mqtts://${env.EDGEFLEET_PUBLIC_HOST}:${env.EDGEFLEET_MQTT_PORT}`);
+  log(`fleet CA:      sha256 ${fingerprint} (pin on devices with --ca-fingerprint)`);
   log(`data dir:      ${dataDir}`);
   if (admin.created && admin.passwordFile) log(`first admin ${admin.email}: password in ${admin.passwordFile}`);
   else if (admin.created) log(`first admin ${admin.email} created from EDGEFLEET_ADMIN_EMAIL/PASSWORD`);
