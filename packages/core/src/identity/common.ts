@@ -64,13 +64,23 @@ export function normaliseGroupName(name: string): string {
 }
 
 /** Groups are found or created by name; native upsert (ON CONFLICT) so concurrent enrollments cannot collide. */
+/**
+ * The static group a device is placed in, made on first use. A dynamic group cannot be
+ * assigned: its members are the devices whose tags match its selector.
+ */
 export async function groupIdByName(tx: Tx, name: string): Promise<string> {
   const group = normaliseGroupName(name);
   const row = await tx.deviceGroup.upsert({
     where: { name: group },
     create: { id: `grp_${randomBytes(8).toString('hex')}`, name: group },
     update: {},
-    select: { id: true },
+    select: { id: true, selector: true },
   });
+  if (row.selector !== null) {
+    throw new DomainError(
+      'INVALID',
+      `group ${group} is dynamic: devices belong to it by their tags, so it cannot be assigned`,
+    );
+  }
   return row.id;
 }

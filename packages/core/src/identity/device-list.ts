@@ -2,6 +2,7 @@ import type { Db, Prisma } from '@edgefleet/db/client';
 import type { TDeviceFacts } from '@edgefleet/protocol/device';
 import { DomainError } from '../errors.ts';
 import { DEVICE_STATUSES, type DeviceStatus, readTags, type Tags } from './common.ts';
+import { groupMembersWhere } from './groups.ts';
 
 export type DeviceSort = 'name' | 'createdAt' | 'lastSeenAt' | 'status';
 
@@ -9,6 +10,7 @@ export interface DeviceListQuery {
   /** Substring of the name, or a device id prefix, or an exact serial number / hardware id. */
   q?: string;
   status?: DeviceStatus[];
+  /** A group name: a static group's assigned devices, or a dynamic group's matching ones. */
   group?: string;
   tag?: { key: string; value: string }[];
   sort?: DeviceSort;
@@ -71,8 +73,11 @@ export function toSummary(row: SummaryRow): DeviceSummary {
   };
 }
 
-/** Every filter runs in SQL; tag filters are JSON path equalities on the tags column. */
-function filters(q: DeviceListQuery): Prisma.DeviceWhereInput {
+/**
+ * Every filter runs in SQL; tag filters are JSON path equalities on the tags column. `group`
+ * is the group's membership filter, resolved from its name beforehand.
+ */
+function filters(q: DeviceListQuery, group: Prisma.DeviceWhereInput | null): Prisma.DeviceWhereInput {
   const and: Prisma.DeviceWhereInput[] = [];
   const text = q.q?.trim();
   if (text) {
@@ -86,7 +91,7 @@ function filters(q: DeviceListQuery): Prisma.DeviceWhereInput {
     });
   }
   if (q.status?.length) and.push({ status: { in: q.status } });
-  if (q.group) and.push({ group: { name: q.group } });
+  if (group) and.push(group);
   for (const t of q.tag ?? []) and.push({ tags: { path: [t.key], equals: t.value } });
   return { AND: and };
 }
@@ -162,7 +167,7 @@ export async function listDevices(
   const sort = q.sort ?? 'createdAt';
   const order = q.order ?? (sort === 'name' || sort === 'status' ? 'asc' : 'desc');
   const limit = Math.min(Math.max(Math.trunc(q.limit ?? 50), 1), MAX_DEVICE_PAGE);
-  const where = filters(q);
+  const where = filters(q, q.group ? await groupMembersWhere(db, q.group) : null);
   const cursor = q.cursor ? decodeCursor(q.cursor, sort, order) : null;
   const [rows, total] = await Promise.all([
     db.device.findMany({
