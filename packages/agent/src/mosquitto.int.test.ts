@@ -12,12 +12,12 @@ import { testOperator } from '@edgefleet/core/identity/testing';
 import { type FleetPki, loadOrCreateFleetPki } from '@edgefleet/core/pki';
 import { makeTestCsr, makeTestKey, seedTestDevice } from '@edgefleet/core/pki/testing';
 import { createTestDatabase, type TestDatabase } from '@edgefleet/db/testing';
+// @edgefleet/gateway exports only ./server; this test needs the Mosquitto config writer as well.
+import { writeMosquittoConfig } from '@edgefleet/gateway/mosquitto';
 import { type Gateway, startGateway } from '@edgefleet/gateway/server';
 import { type THeartbeat, topics, ZHeartbeat } from '@edgefleet/protocol/device';
 import { iot, mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-// @edgefleet/gateway exports only ./server; this test needs the Mosquitto config writer as well.
-import { writeMosquittoConfig } from '@edgefleet/gateway/mosquitto';
 import { Agent } from './agent.ts';
 import { certificateInfo, displayFingerprint } from './certs.ts';
 import { DataDir } from './data-dir.ts';

@@ -1,6 +1,7 @@
 import { auditRouter } from './routers/audit.ts';
 import { devicesRouter } from './routers/devices.ts';
 import { enrollTokensRouter } from './routers/enroll-tokens.ts';
+import { groupsRouter } from './routers/groups.ts';
 import { systemRouter } from './routers/system.ts';
 import { tokensRouter } from './routers/tokens.ts';
 import { usersRouter } from './routers/users.ts';
@@ -13,6 +14,7 @@ export const appRouter = router({
   audit: auditRouter,
   devices: devicesRouter,
   enrollTokens: enrollTokensRouter,
+  groups: groupsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -3,6 +3,7 @@ import { describeError } from './client.ts';
 import { registerAuthCommands } from './commands/auth.ts';
 import { registerDeviceCommands } from './commands/devices.ts';
 import { registerEnrollTokenCommands } from './commands/enroll-tokens.ts';
+import { registerGroupCommands } from './commands/groups.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { CliError, DEFAULT_URL } from './context.ts';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerEnrollTokenCommands(program);
   registerDeviceCommands(program);
+  registerGroupCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

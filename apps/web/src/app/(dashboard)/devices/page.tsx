@@ -1,4 +1,4 @@
-import { Plus } from 'lucide-react';
+import { FolderTree, Plus } from 'lucide-react';
 import type { Metadata } from 'next';
 import { headers } from 'next/headers';
 import Link from 'next/link';
@@ -39,10 +39,11 @@ export default async function DevicesPage({
 }) {
   const params = readListParams(await searchParams);
   const { caller } = await getCaller();
-  const [me, counts, page] = await Promise.all([
+  const [me, counts, page, groups] = await Promise.all([
     caller.system.whoami(),
     guarded(() => caller.devices.statusCounts()),
     guarded(() => caller.devices.list(toListQuery(params))),
+    guarded(() => caller.groups.list()),
   ]);
   if (counts.forbidden || page.forbidden) {
     return <NotAllowed title="You can't view devices">Your role does not include the devices:read scope.</NotAllowed>;
@@ -52,10 +53,16 @@ export default async function DevicesPage({
       title="Devices"
       description="Every edge box enrolled in this fleet: its status, group, certificate and last check-in."
       actions={
-        <Link href="/devices/enroll" className={buttonStyles.primary}>
-          <Plus className="size-4" aria-hidden="true" />
-          Enroll devices
-        </Link>
+        <div className="flex flex-wrap gap-2">
+          <Link href="/devices/groups" className={buttonStyles.secondary}>
+            <FolderTree className="size-4" aria-hidden="true" />
+            Groups
+          </Link>
+          <Link href="/devices/enroll" className={buttonStyles.primary}>
+            <Plus className="size-4" aria-hidden="true" />
+            Enroll devices
+          </Link>
+        </div>
       }
     />
   );
@@ -84,7 +91,7 @@ export default async function DevicesPage({
       <div className="space-y-4">
         <StatusChips params={params} counts={counts.data} />
         <Card>
-          <DeviceFilters params={params} />
+          <DeviceFilters params={params} groups={groups.forbidden ? [] : groups.data} />
           {devices.length === 0 ? (
             <NoMatch params={params} />
           ) : (

@@ -2,9 +2,8 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Ticket } from 'lucide-react';
-import { useState } from 'react';
 import { Badge, type BadgeTone } from '@/components/badge';
-import { buttonStyles } from '@/components/button';
+import { ConfirmButton } from '@/components/confirm-button';
 import { formatDate, formatDateTime } from '@/lib/format';
 import type { EnrollTokenView } from '@/lib/router-types';
 import { useTRPC } from '@/lib/trpc';
@@ -16,46 +15,21 @@ const td = 'px-4 py-3 align-top text-sm';
 function RevokeCell({ token }: { token: EnrollTokenView }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const [confirming, setConfirming] = useState(false);
   const revoke = useMutation(
     trpc.enrollTokens.revoke.mutationOptions({
       onSuccess: () => qc.invalidateQueries({ queryKey: trpc.enrollTokens.list.queryKey() }),
     }),
   );
-  if (!confirming) {
-    return (
-      <button type="button" className={buttonStyles.danger} onClick={() => setConfirming(true)}>
-        Revoke
-      </button>
-    );
-  }
   return (
-    <div className="flex flex-col items-end gap-1.5">
-      <span className="text-xs text-slate-600">Revoke “{token.name}”? Enrolled devices keep working.</span>
-      <div className="flex gap-1.5">
-        <button
-          type="button"
-          className={buttonStyles.small}
-          onClick={() => setConfirming(false)}
-          disabled={revoke.isPending}
-        >
-          Cancel
-        </button>
-        <button
-          type="button"
-          className={buttonStyles.dangerSolid}
-          disabled={revoke.isPending}
-          onClick={() => revoke.mutate({ id: token.id })}
-        >
-          {revoke.isPending ? 'Revoking…' : 'Confirm revoke'}
-        </button>
-      </div>
-      {revoke.error ? (
-        <span role="alert" className="text-xs text-red-700">
-          {revoke.error.message}
-        </span>
-      ) : null}
-    </div>
+    <ConfirmButton
+      label="Revoke"
+      question={`Revoke “${token.name}”? Enrolled devices keep working.`}
+      confirmLabel="Confirm revoke"
+      busyLabel="Revoking…"
+      pending={revoke.isPending}
+      error={revoke.error?.message}
+      onConfirm={() => revoke.mutate({ id: token.id })}
+    />
   );
 }
 

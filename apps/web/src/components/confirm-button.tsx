@@ -1,0 +1,50 @@
+'use client';
+
+import { useState } from 'react';
+import { buttonStyles } from '@/components/button';
+
+/** A destructive action that asks once, in place, before it runs; errors show beside it. */
+export function ConfirmButton({
+  label,
+  question,
+  confirmLabel,
+  busyLabel,
+  pending,
+  error,
+  onConfirm,
+}: {
+  label: string;
+  question: string;
+  confirmLabel: string;
+  busyLabel: string;
+  pending: boolean;
+  error?: string | undefined;
+  onConfirm: () => void;
+}) {
+  const [confirming, setConfirming] = useState(false);
+  if (!confirming) {
+    return (
+      <button type="button" className={buttonStyles.danger} onClick={() => setConfirming(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <div className="flex flex-col items-end gap-1.5">
+      <span className="text-xs text-slate-600">{question}</span>
+      <div className="flex gap-1.5">
+        <button type="button" className={buttonStyles.small} onClick={() => setConfirming(false)} disabled={pending}>
+          Cancel
+        </button>
+        <button type="button" className={buttonStyles.dangerSolid} disabled={pending} onClick={onConfirm}>
+          {pending ? busyLabel : confirmLabel}
+        </button>
+      </div>
+      {error ? (
+        <span role="alert" className="text-xs text-red-700">
+          {error}
+        </span>
+      ) : null}
+    </div>
+  );
+}
