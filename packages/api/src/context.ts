@@ -1,6 +1,7 @@
 import type { Principal } from '@edgefleet/core/access';
 import { scopesForRole } from '@edgefleet/core/access';
 import type { FleetPki } from '@edgefleet/core/pki';
+import type { ArtifactStore } from '@edgefleet/core/registry/artifact-store';
 import { authenticateApiToken } from '@edgefleet/core/tokens';
 import type { Db } from '@edgefleet/db/client';
 import type { TRole } from '@edgefleet/protocol/scopes';
@@ -11,6 +12,8 @@ export interface Services {
   auth: Auth;
   /** The fleet CA: approving a device issues its certificate; Settings shows the fingerprint. */
   pki: FleetPki;
+  /** Model artifact bytes, content-addressed by SHA-256 (local disk or S3). */
+  artifacts: ArtifactStore;
   /** Facts shown in Settings; never secrets. */
   info: { version: string; database: 'embedded' | 'postgresql'; devicePort: number; mqttPort: number };
 }

@@ -2,6 +2,8 @@ import { auditRouter } from './routers/audit.ts';
 import { devicesRouter } from './routers/devices.ts';
 import { enrollTokensRouter } from './routers/enroll-tokens.ts';
 import { groupsRouter } from './routers/groups.ts';
+import { modelsRouter } from './routers/models.ts';
+import { publisherKeysRouter } from './routers/publisher-keys.ts';
 import { systemRouter } from './routers/system.ts';
 import { tokensRouter } from './routers/tokens.ts';
 import { usersRouter } from './routers/users.ts';
@@ -15,6 +17,8 @@ export const appRouter = router({
   devices: devicesRouter,
   enrollTokens: enrollTokensRouter,
   groups: groupsRouter,
+  models: modelsRouter,
+  publisherKeys: publisherKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

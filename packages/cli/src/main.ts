@@ -4,13 +4,16 @@ import { registerAuthCommands } from './commands/auth.ts';
 import { registerDeviceCommands } from './commands/devices.ts';
 import { registerEnrollTokenCommands } from './commands/enroll-tokens.ts';
 import { registerGroupCommands } from './commands/groups.ts';
+import { registerKeyCommands } from './commands/keys.ts';
+import { registerModelCommands } from './commands/models.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { CliError, DEFAULT_URL } from './context.ts';
 
-export function buildProgram(): Command {
-  const program = new Command('edgefleet')
-    .description('EdgeFleet command line: operate the fleet and publish models from CI')
-    .version('0.1.0')
+export function buildProgram(argv: string[] = []): Command {
+  const program = new Command('edgefleet').description(
+    'EdgeFleet command line: operate the fleet and publish models from CI',
+  );
+  program
     .option('--url <url>', `control plane URL (env EDGEFLEET_URL, default ${DEFAULT_URL})`)
     .option('--token <token>', 'API token (env EDGEFLEET_TOKEN, default: the one `login` stored)')
     .option('--json', 'print machine-readable JSON')
@@ -21,13 +24,19 @@ export function buildProgram(): Command {
   registerEnrollTokenCommands(program);
   registerDeviceCommands(program);
   registerGroupCommands(program);
+  registerKeyCommands(program);
+  registerModelCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
+  // Commander would read `--version` anywhere as the program's own flag, but after a subcommand
+  // it is that command's option (`models publish --version 1.2.0`): only offer it without one.
+  const names = new Set(program.commands.map((c) => c.name()));
+  if (!argv.slice(2).some((a) => names.has(a))) program.version('0.1.0');
   return program;
 }
 
 /** Runs the CLI; returns the exit code. Every failure is one line on stderr. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,9 +1,11 @@
 import 'server-only';
+import { join } from 'node:path';
 import { createAuth } from '@edgefleet/api/auth';
 import type { Services } from '@edgefleet/api/root';
 import { loadEnv } from '@edgefleet/config/env';
 import { loadOrCreateSecret } from '@edgefleet/config/secrets';
 import { loadOrCreateFleetPki } from '@edgefleet/core/pki';
+import { createLocalArtifactStore } from '@edgefleet/core/registry/artifact-store';
 import { createDb } from '@edgefleet/db/client';
 
 export const VERSION = '0.1.0';
@@ -24,6 +26,7 @@ async function build(): Promise<Services> {
     db,
     auth,
     pki,
+    artifacts: createLocalArtifactStore(join(env.EDGEFLEET_DATA_DIR, 'artifacts')),
     info: {
       version: VERSION,
       database: env.EDGEFLEET_EMBEDDED_DB ? 'embedded' : 'postgresql',

@@ -1,5 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { scopesForRole } from '@edgefleet/core/access';
 import { type FleetPki, loadOrCreateFleetPki } from '@edgefleet/core/pki';
+import { createLocalArtifactStore } from '@edgefleet/core/registry/artifact-store';
 import { createApiToken } from '@edgefleet/core/tokens';
 import { createUser } from '@edgefleet/core/users';
 import type { Db } from '@edgefleet/db/client';
@@ -7,6 +11,7 @@ import type { TRole, TScope } from '@edgefleet/protocol/scopes';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { CLIENT_IP_HEADER, createAuth } from '../auth.ts';
 import { createContext, type Services } from '../context.ts';
+import { handleRegistryRequest } from '../registry-http.ts';
 import { appRouter } from '../root.ts';
 
 export const BASE = 'http://localhost:3000';
@@ -26,6 +31,8 @@ export function createApiHarness(db: Db, pki: FleetPki) {
     db,
     auth,
     pki,
+    // A fresh store per harness, so one test file's blobs never satisfy another's uploads.
+    artifacts: createLocalArtifactStore(mkdtempSync(join(tmpdir(), 'ef-artifacts-'))),
     info: { version: 'test', database: 'embedded', devicePort: 8443, mqttPort: 8883 },
   };
 
@@ -33,8 +40,10 @@ export function createApiHarness(db: Db, pki: FleetPki) {
     const headers = new Headers(init.headers);
     headers.set(CLIENT_IP_HEADER, init.ip ?? '203.0.113.7');
     if (!headers.has('origin')) headers.set('origin', BASE);
-    const req = new Request(`${BASE}${path}`, { ...init, headers });
+    // A streamed body (an artifact upload) needs half-duplex, as in any fetch.
+    const req = new Request(`${BASE}${path}`, { ...init, headers, ...(init.body ? { duplex: 'half' } : {}) });
     if (path.startsWith('/api/auth/')) return auth.handler(req);
+    if (path.startsWith('/api/registry/')) return handleRegistryRequest(req, services);
     return fetchRequestHandler({
       endpoint: '/api/trpc',
       req,
@@ -98,5 +107,5 @@ export function createApiHarness(db: Db, pki: FleetPki) {
     return (await createApiToken(db, principal, { name: `t-${Math.random().toString(36).slice(2, 6)}`, scopes })).token;
   }
 
-  return { request, signIn, call, makeUser, makeToken, auth, pki };
+  return { request, signIn, call, makeUser, makeToken, auth, pki, artifacts: services.artifacts };
 }

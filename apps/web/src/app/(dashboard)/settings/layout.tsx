@@ -7,7 +7,7 @@ export default function SettingsLayout({ children }: { children: ReactNode }) {
     <>
       <PageHeader
         title="Settings"
-        description="Control plane details, API tokens for the CLI and CI, users and the audit trail."
+        description="Control plane details, API tokens for the CLI and CI, publisher keys for signed models, users and the audit trail."
       />
       <SettingsNav />
       <div className="mt-6">{children}</div>

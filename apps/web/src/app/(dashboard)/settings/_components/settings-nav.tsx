@@ -1,12 +1,13 @@
 'use client';
 
-import { KeyRound, ScrollText, SlidersHorizontal, Users } from 'lucide-react';
+import { KeyRound, KeySquare, ScrollText, SlidersHorizontal, Users } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 
 const ITEMS = [
   { href: '/settings', label: 'General', icon: SlidersHorizontal },
   { href: '/settings/tokens', label: 'API tokens', icon: KeyRound },
+  { href: '/settings/publisher-keys', label: 'Publisher keys', icon: KeySquare },
   { href: '/settings/users', label: 'Users', icon: Users },
   { href: '/settings/audit', label: 'Audit log', icon: ScrollText },
 ] as const;

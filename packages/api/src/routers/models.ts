@@ -1,0 +1,17 @@
+import { getModel, listModels } from '@edgefleet/core/registry/models';
+import { ZModelName } from '@edgefleet/protocol/registry';
+import { z } from 'zod';
+import { router, scopedProcedure } from '../trpc.ts';
+
+/**
+ * Reading the registry. Publishing is not here: it moves artifact bytes, so it is the streaming
+ * HTTP endpoint in registry-http.ts (and `models:publish` tokens can do nothing else).
+ */
+export const modelsRouter = router({
+  list: scopedProcedure('models:read').query(({ ctx }) => listModels(ctx.db)),
+
+  /** Published versions only, newest first, each with its signature re-verified against the key. */
+  get: scopedProcedure('models:read')
+    .input(z.object({ name: ZModelName }))
+    .query(({ ctx, input }) => getModel(ctx.db, input.name)),
+});
