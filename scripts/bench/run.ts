@@ -1,0 +1,26 @@
+/**
+ * `npm run bench`: runs every benchmark and writes docs/benchmarks.md. `--smoke` runs each on
+ * tiny inputs once (what `npm test` checks) and writes nothing.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findRepoRoot } from '@edgefleet/config/env';
+import { artifactUpload } from './artifact-upload.ts';
+import { type BenchResult, renderMarkdown } from './lib.ts';
+
+const smoke = process.argv.includes('--smoke');
+const benches = [artifactUpload];
+
+const results: BenchResult[] = [];
+for (const bench of benches) {
+  console.log(`[bench] ${bench.name}${smoke ? ' (smoke)' : ''}…`);
+  results.push(await bench.run({ smoke }));
+}
+const markdown = renderMarkdown(results, new Date());
+if (smoke) {
+  console.log(markdown);
+} else {
+  const out = join(findRepoRoot(), 'docs/benchmarks.md');
+  writeFileSync(out, markdown);
+  console.log(`[bench] wrote ${out}`);
+}
