@@ -3,7 +3,8 @@
 import { LoaderCircle } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Alert } from '@/components/alert';
-import { buttonStyles, inputStyles, labelStyles } from '@/components/button';
+import { buttonStyles } from '@/components/button';
+import { TextField } from '@/components/text-field';
 
 async function signIn(email: string, password: string): Promise<string | null> {
   // The username route: accounts' usernames are their emails, including admin@localhost,
@@ -51,25 +52,15 @@ export function SignInForm({ next }: { next: string }) {
           {error}
         </Alert>
       ) : null}
-      <div className="space-y-1.5">
-        <label htmlFor="email" className={labelStyles}>
-          Email
-        </label>
-        <input id="email" name="email" type="email" autoComplete="username" required className={inputStyles} />
-      </div>
-      <div className="space-y-1.5">
-        <label htmlFor="password" className={labelStyles}>
-          Password
-        </label>
-        <input
-          id="password"
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          className={inputStyles}
-        />
-      </div>
+      <TextField id="email" label="Email" name="email" type="email" autoComplete="username" required />
+      <TextField
+        id="password"
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        required
+      />
       <button type="submit" disabled={pending} className={`${buttonStyles.primary} w-full py-2.5`}>
         {pending ? <LoaderCircle className="size-4 animate-spin" aria-hidden="true" /> : null}
         {pending ? 'Signing in…' : 'Sign in'}

@@ -1,9 +1,9 @@
 import { ShieldCheck } from 'lucide-react';
 import { Badge, type BadgeTone } from '@/components/badge';
+import { DataTable, tableHeadCell } from '@/components/table';
 import { formatDateTime } from '@/lib/format';
 import type { DeviceDetail } from '@/lib/router-types';
 
-const th = 'whitespace-nowrap px-4 py-2.5 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase';
 const td = 'px-4 py-3 text-sm';
 
 type Cert = DeviceDetail['certificates'][number];
@@ -25,41 +25,39 @@ export function CertificatesTable({ certificates, now }: { certificates: Cert[];
     );
   }
   return (
-    <div className="overflow-x-auto">
-      <table className="min-w-full divide-y divide-slate-200" data-testid="certificates-table">
-        <thead className="bg-slate-50">
-          <tr>
-            <th className={th}>Serial</th>
-            <th className={th}>Valid from</th>
-            <th className={th}>Valid until</th>
-            <th className={th}>State</th>
+    <DataTable
+      testId="certificates-table"
+      head={
+        <>
+          <th className={tableHeadCell}>Serial</th>
+          <th className={tableHeadCell}>Valid from</th>
+          <th className={tableHeadCell}>Valid until</th>
+          <th className={tableHeadCell}>State</th>
+        </>
+      }
+    >
+      {certificates.map((c) => {
+        const state = certState(c, now);
+        return (
+          <tr key={c.serial} data-testid="certificate-row">
+            <td className={`${td} max-w-56 truncate font-mono text-xs text-slate-700`} title={c.serial}>
+              {c.serial}
+            </td>
+            <td className={`${td} whitespace-nowrap text-slate-600`}>{formatDateTime(c.notBefore)}</td>
+            <td className={`${td} whitespace-nowrap text-slate-600`}>{formatDateTime(c.notAfter)}</td>
+            <td className={td}>
+              <Badge tone={state.tone} data-testid="certificate-state">
+                {state.label}
+              </Badge>
+              {c.revokedAt ? (
+                <div className="mt-1 text-xs text-slate-500">{formatDateTime(c.revokedAt)}</div>
+              ) : c.retiredAt ? (
+                <div className="mt-1 text-xs text-slate-500">{formatDateTime(c.retiredAt)}</div>
+              ) : null}
+            </td>
           </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {certificates.map((c) => {
-            const state = certState(c, now);
-            return (
-              <tr key={c.serial} data-testid="certificate-row">
-                <td className={`${td} max-w-56 truncate font-mono text-xs text-slate-700`} title={c.serial}>
-                  {c.serial}
-                </td>
-                <td className={`${td} whitespace-nowrap text-slate-600`}>{formatDateTime(c.notBefore)}</td>
-                <td className={`${td} whitespace-nowrap text-slate-600`}>{formatDateTime(c.notAfter)}</td>
-                <td className={td}>
-                  <Badge tone={state.tone} data-testid="certificate-state">
-                    {state.label}
-                  </Badge>
-                  {c.revokedAt ? (
-                    <div className="mt-1 text-xs text-slate-500">{formatDateTime(c.revokedAt)}</div>
-                  ) : c.retiredAt ? (
-                    <div className="mt-1 text-xs text-slate-500">{formatDateTime(c.retiredAt)}</div>
-                  ) : null}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </DataTable>
   );
 }

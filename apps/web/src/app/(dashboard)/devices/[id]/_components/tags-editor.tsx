@@ -7,6 +7,7 @@ import { type FormEvent, useState } from 'react';
 import { Alert } from '@/components/alert';
 import { Badge } from '@/components/badge';
 import { buttonStyles, inputStyles, labelStyles } from '@/components/button';
+import { TextField } from '@/components/text-field';
 import { useTRPC } from '@/lib/trpc';
 
 type Tags = Record<string, string>;
@@ -70,19 +71,14 @@ export function TagsEditor({
   return (
     <div className="space-y-4 px-5 py-4" data-testid="tags-editor">
       {save.error ? <Alert tone="error">{save.error.message}</Alert> : null}
-      <div className="space-y-1.5">
-        <label htmlFor="device-group-input" className={labelStyles}>
-          Group
-        </label>
-        <input
-          id="device-group-input"
-          value={groupDraft}
-          onChange={(e) => setGroupDraft(e.target.value)}
-          placeholder="no group"
-          maxLength={100}
-          className={inputStyles}
-        />
-      </div>
+      <TextField
+        id="device-group-input"
+        label="Group"
+        value={groupDraft}
+        onChange={(e) => setGroupDraft(e.target.value)}
+        placeholder="no group"
+        maxLength={100}
+      />
       <div className="space-y-1.5">
         <span className={labelStyles}>Tags</span>
         <div className="flex min-h-7 flex-wrap gap-1.5">

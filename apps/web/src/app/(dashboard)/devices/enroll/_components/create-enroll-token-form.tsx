@@ -1,11 +1,13 @@
 'use client';
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { LoaderCircle, Plus } from 'lucide-react';
+import { Plus } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Alert } from '@/components/alert';
-import { buttonStyles, inputStyles, labelStyles } from '@/components/button';
+import { inputStyles } from '@/components/button';
 import { Card, CardHeader } from '@/components/card';
+import { SubmitButton } from '@/components/submit-button';
+import { Field, TextField } from '@/components/text-field';
 import { useTRPC } from '@/lib/trpc';
 import { agentEnrollCommand } from '../../_components/agent-command';
 import { EnrollTokenSecret } from './enroll-token-secret';
@@ -109,52 +111,36 @@ export function CreateEnrollTokenForm({
           </Alert>
         ) : null}
         <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
-          <div className="space-y-1.5">
-            <label htmlFor="et-group" className={labelStyles}>
-              Group
-            </label>
-            <input
-              id="et-group"
-              required
-              maxLength={100}
-              value={group}
-              onChange={(e) => setGroup(e.target.value)}
-              placeholder="e.g. lab"
-              className={inputStyles}
-            />
-          </div>
-          <div className="space-y-1.5">
-            <label htmlFor="et-name" className={labelStyles}>
-              Name <span className="font-normal text-slate-400">(optional)</span>
-            </label>
-            <input
-              id="et-name"
-              maxLength={100}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              placeholder="e.g. rack 3 install"
-              className={inputStyles}
-            />
-          </div>
-          <div className="space-y-1.5">
-            <label htmlFor="et-uses" className={labelStyles}>
-              Uses <span className="font-normal text-slate-400">(blank: unlimited)</span>
-            </label>
-            <input
-              id="et-uses"
-              type="number"
-              min={1}
-              inputMode="numeric"
-              value={maxUses}
-              onChange={(e) => setMaxUses(e.target.value)}
-              placeholder="∞"
-              className={inputStyles}
-            />
-          </div>
-          <div className="space-y-1.5">
-            <label htmlFor="et-expiry" className={labelStyles}>
-              Expires after
-            </label>
+          <TextField
+            id="et-group"
+            label="Group"
+            required
+            maxLength={100}
+            value={group}
+            onChange={(e) => setGroup(e.target.value)}
+            placeholder="e.g. lab"
+          />
+          <TextField
+            id="et-name"
+            label="Name"
+            optional
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="e.g. rack 3 install"
+          />
+          <TextField
+            id="et-uses"
+            label="Uses"
+            optional="blank: unlimited"
+            type="number"
+            min={1}
+            inputMode="numeric"
+            value={maxUses}
+            onChange={(e) => setMaxUses(e.target.value)}
+            placeholder="∞"
+          />
+          <Field id="et-expiry" label="Expires after">
             <select
               id="et-expiry"
               value={expiry}
@@ -167,20 +153,17 @@ export function CreateEnrollTokenForm({
                 </option>
               ))}
             </select>
-          </div>
+          </Field>
         </div>
-        <div className="space-y-1.5">
-          <label htmlFor="et-tags" className={labelStyles}>
-            Tags <span className="font-normal text-slate-400">(every device enrolled with it gets them)</span>
-          </label>
-          <input
-            id="et-tags"
-            value={tagText}
-            onChange={(e) => setTagText(e.target.value)}
-            placeholder="site=berlin, rack=3"
-            className={`${inputStyles} font-mono`}
-          />
-        </div>
+        <TextField
+          id="et-tags"
+          label="Tags"
+          optional="every device enrolled with it gets them"
+          value={tagText}
+          onChange={(e) => setTagText(e.target.value)}
+          placeholder="site=berlin, rack=3"
+          className="font-mono"
+        />
         <fieldset className="grid gap-3 sm:grid-cols-2">
           <legend className="sr-only">Approval</legend>
           <label className="flex cursor-pointer items-start gap-3 rounded-md px-3 py-2.5 ring-1 ring-slate-200 ring-inset hover:bg-slate-50">
@@ -213,14 +196,9 @@ export function CreateEnrollTokenForm({
           </label>
         </fieldset>
         <div className="flex justify-end">
-          <button type="submit" className={buttonStyles.primary} disabled={create.isPending}>
-            {create.isPending ? (
-              <LoaderCircle className="size-4 animate-spin" aria-hidden="true" />
-            ) : (
-              <Plus className="size-4" aria-hidden="true" />
-            )}
-            {create.isPending ? 'Creating…' : 'Create enrollment token'}
-          </button>
+          <SubmitButton icon={Plus} pending={create.isPending} busyLabel="Creating…">
+            Create enrollment token
+          </SubmitButton>
         </div>
       </form>
     </Card>

@@ -4,13 +4,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Ticket } from 'lucide-react';
 import { Badge, type BadgeTone } from '@/components/badge';
 import { ConfirmButton } from '@/components/confirm-button';
+import { ActionsHead, DataTable, TableEmpty, tableCell, tableHeadCell } from '@/components/table';
 import { formatDate, formatDateTime } from '@/lib/format';
 import type { EnrollTokenView } from '@/lib/router-types';
 import { useTRPC } from '@/lib/trpc';
 
 const STATUS_TONE: Record<string, BadgeTone> = { active: 'green', revoked: 'red', expired: 'amber', used_up: 'slate' };
-const th = 'whitespace-nowrap px-4 py-2.5 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase';
-const td = 'px-4 py-3 align-top text-sm';
 
 function RevokeCell({ token }: { token: EnrollTokenView }) {
   const trpc = useTRPC();
@@ -49,73 +48,63 @@ export function EnrollTokensTable({
   const { data: tokens } = useQuery({ ...trpc.enrollTokens.list.queryOptions(), initialData: initialTokens });
   if (tokens.length === 0) {
     return (
-      <div className="flex flex-col items-center px-6 py-12 text-center" data-testid="enroll-tokens-empty">
-        <Ticket className="size-8 text-slate-300" aria-hidden="true" />
-        <p className="mt-3 text-sm font-medium text-slate-900">No enrollment tokens yet</p>
-        <p className="mt-1 text-sm text-slate-500">
-          {canWrite ? 'Create one above to enroll your first devices.' : 'Tokens operators create will be listed here.'}
-        </p>
-      </div>
+      <TableEmpty icon={Ticket} title="No enrollment tokens yet" testId="enroll-tokens-empty">
+        {canWrite ? 'Create one above to enroll your first devices.' : 'Tokens operators create will be listed here.'}
+      </TableEmpty>
     );
   }
   return (
-    <div className="overflow-x-auto">
-      <table className="min-w-full divide-y divide-slate-200" data-testid="enroll-tokens-table">
-        <thead className="bg-slate-50">
-          <tr>
-            <th className={th}>Name</th>
-            <th className={th}>Group &amp; tags</th>
-            <th className={th}>Approval</th>
-            <th className={th}>Uses</th>
-            <th className={th}>Created</th>
-            <th className={th}>Expires</th>
-            <th className={th}>Status</th>
-            {canWrite ? (
-              <th className={th}>
-                <span className="sr-only">Actions</span>
-              </th>
+    <DataTable
+      testId="enroll-tokens-table"
+      head={
+        <>
+          <th className={tableHeadCell}>Name</th>
+          <th className={tableHeadCell}>Group &amp; tags</th>
+          <th className={tableHeadCell}>Approval</th>
+          <th className={tableHeadCell}>Uses</th>
+          <th className={tableHeadCell}>Created</th>
+          <th className={tableHeadCell}>Expires</th>
+          <th className={tableHeadCell}>Status</th>
+          {canWrite ? <ActionsHead /> : null}
+        </>
+      }
+    >
+      {tokens.map((t) => (
+        <tr key={t.id} data-testid="enroll-token-row" data-token-name={t.name} className="hover:bg-slate-50/60">
+          <td className={tableCell}>
+            <div className="font-medium text-slate-900">{t.name}</div>
+            <div className="mt-0.5 font-mono text-xs text-slate-500">{t.prefix}…</div>
+          </td>
+          <td className={`${tableCell} max-w-xs`}>
+            <div className="text-slate-700">{t.group}</div>
+            {Object.keys(t.tags).length ? (
+              <div className="mt-1 flex flex-wrap gap-1">
+                {Object.entries(t.tags).map(([k, v]) => (
+                  <Badge key={k} tone="indigo" mono>
+                    {k}={v}
+                  </Badge>
+                ))}
+              </div>
             ) : null}
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {tokens.map((t) => (
-            <tr key={t.id} data-testid="enroll-token-row" data-token-name={t.name} className="hover:bg-slate-50/60">
-              <td className={td}>
-                <div className="font-medium text-slate-900">{t.name}</div>
-                <div className="mt-0.5 font-mono text-xs text-slate-500">{t.prefix}…</div>
-              </td>
-              <td className={`${td} max-w-xs`}>
-                <div className="text-slate-700">{t.group}</div>
-                {Object.keys(t.tags).length ? (
-                  <div className="mt-1 flex flex-wrap gap-1">
-                    {Object.entries(t.tags).map(([k, v]) => (
-                      <Badge key={k} tone="indigo" mono>
-                        {k}={v}
-                      </Badge>
-                    ))}
-                  </div>
-                ) : null}
-              </td>
-              <td className={td}>{approval(t)}</td>
-              <td className={`${td} whitespace-nowrap text-slate-700 tabular-nums`} data-testid="enroll-token-uses">
-                {t.uses} / {t.maxUses ?? '∞'}
-              </td>
-              <td className={`${td} whitespace-nowrap text-slate-600`}>{formatDate(t.createdAt)}</td>
-              <td className={`${td} whitespace-nowrap text-slate-600`}>
-                {t.expiresAt ? formatDateTime(t.expiresAt) : <span className="text-slate-400">never</span>}
-              </td>
-              <td className={td}>
-                <Badge tone={STATUS_TONE[t.status] ?? 'slate'} data-testid="enroll-token-status">
-                  {t.status.replace('_', ' ')}
-                </Badge>
-              </td>
-              {canWrite ? (
-                <td className={`${td} text-right`}>{t.status === 'revoked' ? null : <RevokeCell token={t} />}</td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </td>
+          <td className={tableCell}>{approval(t)}</td>
+          <td className={`${tableCell} whitespace-nowrap text-slate-700 tabular-nums`} data-testid="enroll-token-uses">
+            {t.uses} / {t.maxUses ?? '∞'}
+          </td>
+          <td className={`${tableCell} whitespace-nowrap text-slate-600`}>{formatDate(t.createdAt)}</td>
+          <td className={`${tableCell} whitespace-nowrap text-slate-600`}>
+            {t.expiresAt ? formatDateTime(t.expiresAt) : <span className="text-slate-400">never</span>}
+          </td>
+          <td className={tableCell}>
+            <Badge tone={STATUS_TONE[t.status] ?? 'slate'} data-testid="enroll-token-status">
+              {t.status.replace('_', ' ')}
+            </Badge>
+          </td>
+          {canWrite ? (
+            <td className={`${tableCell} text-right`}>{t.status === 'revoked' ? null : <RevokeCell token={t} />}</td>
+          ) : null}
+        </tr>
+      ))}
+    </DataTable>
   );
 }

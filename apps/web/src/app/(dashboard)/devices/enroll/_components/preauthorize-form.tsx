@@ -1,11 +1,12 @@
 'use client';
 
 import { useMutation } from '@tanstack/react-query';
-import { FileUp, LoaderCircle, Upload } from 'lucide-react';
+import { FileUp, Upload } from 'lucide-react';
 import { type ChangeEvent, type FormEvent, useState } from 'react';
 import { Alert } from '@/components/alert';
 import { buttonStyles, inputStyles, labelStyles } from '@/components/button';
 import { Card, CardHeader } from '@/components/card';
+import { SubmitButton } from '@/components/submit-button';
 import { useTRPC } from '@/lib/trpc';
 
 const EXAMPLE = 'serialNumber,hardwareId,group,tags\nSN-1001,,lab,site=berlin;rack=3\n,hw-9f2c01,lab,';
@@ -79,14 +80,9 @@ export function PreauthorizeForm() {
           </p>
         </div>
         <div className="flex justify-end">
-          <button type="submit" className={buttonStyles.primary} disabled={upload.isPending || !text.trim()}>
-            {upload.isPending ? (
-              <LoaderCircle className="size-4 animate-spin" aria-hidden="true" />
-            ) : (
-              <Upload className="size-4" aria-hidden="true" />
-            )}
-            {upload.isPending ? 'Uploading…' : 'Pre-authorize'}
-          </button>
+          <SubmitButton icon={Upload} pending={upload.isPending} disabled={!text.trim()} busyLabel="Uploading…">
+            Pre-authorize
+          </SubmitButton>
         </div>
       </form>
     </Card>

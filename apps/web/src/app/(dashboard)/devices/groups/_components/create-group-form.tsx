@@ -1,11 +1,12 @@
 'use client';
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { LoaderCircle, Plus } from 'lucide-react';
+import { Plus } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Alert } from '@/components/alert';
-import { buttonStyles, inputStyles, labelStyles } from '@/components/button';
 import { Card, CardHeader } from '@/components/card';
+import { SubmitButton } from '@/components/submit-button';
+import { TextField } from '@/components/text-field';
 import { useTRPC } from '@/lib/trpc';
 import { parseSelector } from './selector';
 
@@ -57,40 +58,27 @@ export function CreateGroupForm() {
         ) : null}
         {created ? <Alert data-testid="create-group-done">{created}</Alert> : null}
         <div className="grid gap-4 sm:grid-cols-[minmax(0,1fr)_minmax(0,2fr)_auto] sm:items-end">
-          <div className="space-y-1.5">
-            <label htmlFor="group-name" className={labelStyles}>
-              Name
-            </label>
-            <input
-              id="group-name"
-              required
-              maxLength={100}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              placeholder="e.g. berlin-cameras"
-              className={inputStyles}
-            />
-          </div>
-          <div className="space-y-1.5">
-            <label htmlFor="group-selector" className={labelStyles}>
-              Tag selector <span className="font-normal text-slate-400">(optional: blank for a static group)</span>
-            </label>
-            <input
-              id="group-selector"
-              value={selectorText}
-              onChange={(e) => setSelectorText(e.target.value)}
-              placeholder="site=berlin, role=camera"
-              className={`${inputStyles} font-mono`}
-            />
-          </div>
-          <button type="submit" className={buttonStyles.primary} disabled={create.isPending}>
-            {create.isPending ? (
-              <LoaderCircle className="size-4 animate-spin" aria-hidden="true" />
-            ) : (
-              <Plus className="size-4" aria-hidden="true" />
-            )}
-            {create.isPending ? 'Creating…' : 'Create group'}
-          </button>
+          <TextField
+            id="group-name"
+            label="Name"
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="e.g. berlin-cameras"
+          />
+          <TextField
+            id="group-selector"
+            label="Tag selector"
+            optional="optional: blank for a static group"
+            value={selectorText}
+            onChange={(e) => setSelectorText(e.target.value)}
+            placeholder="site=berlin, role=camera"
+            className="font-mono"
+          />
+          <SubmitButton icon={Plus} pending={create.isPending} busyLabel="Creating…">
+            Create group
+          </SubmitButton>
         </div>
       </form>
     </Card>

@@ -6,12 +6,10 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { Badge } from '@/components/badge';
 import { buttonStyles } from '@/components/button';
+import { ActionsHead, DataTable, TableEmpty, tableCell, tableHeadCell } from '@/components/table';
 import { formatDate } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 import { type GroupView, groupDevicesHref } from './selector';
-
-const th = 'whitespace-nowrap px-4 py-2.5 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase';
-const td = 'px-4 py-3 align-top text-sm';
 
 function DeleteCell({ group }: { group: GroupView }) {
   const trpc = useTRPC();
@@ -70,78 +68,68 @@ export function GroupsTable({ initialGroups, canWrite }: { initialGroups: GroupV
   const { data: groups } = useQuery({ ...trpc.groups.list.queryOptions(), initialData: initialGroups });
   if (groups.length === 0) {
     return (
-      <div className="flex flex-col items-center px-6 py-12 text-center" data-testid="groups-empty">
-        <FolderTree className="size-8 text-slate-300" aria-hidden="true" />
-        <p className="mt-3 text-sm font-medium text-slate-900">No groups yet</p>
-        <p className="mt-1 text-sm text-slate-500">
-          {canWrite
-            ? 'Create one above, or name a group on an enrollment token.'
-            : 'Groups operators create will be listed here.'}
-        </p>
-      </div>
+      <TableEmpty icon={FolderTree} title="No groups yet" testId="groups-empty">
+        {canWrite
+          ? 'Create one above, or name a group on an enrollment token.'
+          : 'Groups operators create will be listed here.'}
+      </TableEmpty>
     );
   }
   return (
-    <div className="overflow-x-auto">
-      <table className="min-w-full divide-y divide-slate-200" data-testid="groups-table">
-        <thead className="bg-slate-50">
-          <tr>
-            <th className={th}>Name</th>
-            <th className={th}>Kind</th>
-            <th className={th}>Membership</th>
-            <th className={`${th} text-right`}>Devices</th>
-            <th className={th}>Created</th>
-            {canWrite ? (
-              <th className={th}>
-                <span className="sr-only">Actions</span>
-              </th>
-            ) : null}
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {groups.map((g) => (
-            <tr key={g.id} data-testid="group-row" data-group-name={g.name} className="hover:bg-slate-50/60">
-              <td className={td}>
-                <div className="font-medium text-slate-900">{g.name}</div>
-                <div className="mt-0.5 font-mono text-xs text-slate-500">{g.id}</div>
-              </td>
-              <td className={td}>
-                <Badge tone={g.kind === 'dynamic' ? 'indigo' : 'slate'} data-testid="group-kind">
-                  {g.kind}
-                </Badge>
-              </td>
-              <td className={`${td} max-w-md`}>
-                {g.selector ? (
-                  <div className="flex flex-wrap gap-1" data-testid="group-selector">
-                    {Object.entries(g.selector).map(([k, v]) => (
-                      <Badge key={k} tone="indigo" mono>
-                        {k}={v}
-                      </Badge>
-                    ))}
-                  </div>
-                ) : (
-                  <span className="text-slate-500">Assigned devices</span>
-                )}
-              </td>
-              <td className={`${td} text-right tabular-nums`}>
-                <Link
-                  href={groupDevicesHref(g.name)}
-                  className="font-medium text-indigo-600 hover:text-indigo-500"
-                  data-testid="group-device-count"
-                >
-                  {g.deviceCount.toLocaleString('en')}
-                </Link>
-              </td>
-              <td className={`${td} whitespace-nowrap text-slate-600`}>{formatDate(g.createdAt)}</td>
-              {canWrite ? (
-                <td className={`${td} text-right`}>
-                  <DeleteCell group={g} />
-                </td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="groups-table"
+      head={
+        <>
+          <th className={tableHeadCell}>Name</th>
+          <th className={tableHeadCell}>Kind</th>
+          <th className={tableHeadCell}>Membership</th>
+          <th className={`${tableHeadCell} text-right`}>Devices</th>
+          <th className={tableHeadCell}>Created</th>
+          {canWrite ? <ActionsHead /> : null}
+        </>
+      }
+    >
+      {groups.map((g) => (
+        <tr key={g.id} data-testid="group-row" data-group-name={g.name} className="hover:bg-slate-50/60">
+          <td className={tableCell}>
+            <div className="font-medium text-slate-900">{g.name}</div>
+            <div className="mt-0.5 font-mono text-xs text-slate-500">{g.id}</div>
+          </td>
+          <td className={tableCell}>
+            <Badge tone={g.kind === 'dynamic' ? 'indigo' : 'slate'} data-testid="group-kind">
+              {g.kind}
+            </Badge>
+          </td>
+          <td className={`${tableCell} max-w-md`}>
+            {g.selector ? (
+              <div className="flex flex-wrap gap-1" data-testid="group-selector">
+                {Object.entries(g.selector).map(([k, v]) => (
+                  <Badge key={k} tone="indigo" mono>
+                    {k}={v}
+                  </Badge>
+                ))}
+              </div>
+            ) : (
+              <span className="text-slate-500">Assigned devices</span>
+            )}
+          </td>
+          <td className={`${tableCell} text-right tabular-nums`}>
+            <Link
+              href={groupDevicesHref(g.name)}
+              className="font-medium text-indigo-600 hover:text-indigo-500"
+              data-testid="group-device-count"
+            >
+              {g.deviceCount.toLocaleString('en')}
+            </Link>
+          </td>
+          <td className={`${tableCell} whitespace-nowrap text-slate-600`}>{formatDate(g.createdAt)}</td>
+          {canWrite ? (
+            <td className={`${tableCell} text-right`}>
+              <DeleteCell group={g} />
+            </td>
+          ) : null}
+        </tr>
+      ))}
+    </DataTable>
   );
 }

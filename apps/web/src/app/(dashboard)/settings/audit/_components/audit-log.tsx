@@ -6,12 +6,11 @@ import { type FormEvent, useState } from 'react';
 import { Alert } from '@/components/alert';
 import { buttonStyles, inputStyles } from '@/components/button';
 import { Card, CardHeader } from '@/components/card';
+import { DataTable, TableEmpty, tableHeadCell } from '@/components/table';
 import type { AuditPage } from '@/lib/router-types';
 import { useTRPCClient } from '@/lib/trpc';
 import { AuditRow } from './audit-row';
 import { PAGE_SIZE } from './page-size';
-
-const th = 'whitespace-nowrap px-4 py-2.5 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase';
 
 interface Filters {
   action: string;
@@ -110,32 +109,29 @@ export function AuditLog({ initialPage }: { initialPage: AuditPage }) {
           <LoaderCircle className="size-4 animate-spin" aria-hidden="true" /> Loading events…
         </div>
       ) : events.length === 0 ? (
-        <div className="flex flex-col items-center px-6 py-12 text-center" data-testid="audit-empty">
-          <ScrollText className="size-8 text-slate-300" aria-hidden="true" />
-          <p className="mt-3 text-sm font-medium text-slate-900">
-            No events {unfiltered ? 'yet' : 'match these filters'}
-          </p>
-        </div>
+        <TableEmpty
+          icon={ScrollText}
+          title={<>No events {unfiltered ? 'yet' : 'match these filters'}</>}
+          testId="audit-empty"
+        />
       ) : (
-        <div className="overflow-x-auto">
-          <table className="min-w-full divide-y divide-slate-200" data-testid="audit-table">
-            <thead className="bg-slate-50">
-              <tr>
-                <th className={th}>Time</th>
-                <th className={th}>Actor</th>
-                <th className={th}>Action</th>
-                <th className={th}>Target</th>
-                <th className={th}>Outcome</th>
-                <th className={th}>IP</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {events.map((e) => (
-                <AuditRow key={e.id} event={e} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="audit-table"
+          head={
+            <>
+              <th className={tableHeadCell}>Time</th>
+              <th className={tableHeadCell}>Actor</th>
+              <th className={tableHeadCell}>Action</th>
+              <th className={tableHeadCell}>Target</th>
+              <th className={tableHeadCell}>Outcome</th>
+              <th className={tableHeadCell}>IP</th>
+            </>
+          }
+        >
+          {events.map((e) => (
+            <AuditRow key={e.id} event={e} />
+          ))}
+        </DataTable>
       )}
 
       {log.hasNextPage ? (

@@ -1,8 +1,7 @@
 import { Badge } from '@/components/badge';
+import { tableCell } from '@/components/table';
 import { formatDateTime } from '@/lib/format';
 import type { AuditEvent } from '@/lib/router-types';
-
-const td = 'px-4 py-3 align-top text-sm';
 
 /** The refusal reason of a failed event, when the detail carries one. */
 function failureReason(detail: unknown): string | null {
@@ -17,16 +16,16 @@ export function AuditRow({ event: e }: { event: AuditEvent }) {
   const reason = e.outcome === 'failure' ? failureReason(e.detail) : null;
   return (
     <tr data-testid="audit-row" data-action={e.action} data-outcome={e.outcome} className="hover:bg-slate-50/60">
-      <td className={`${td} whitespace-nowrap text-slate-600`}>{formatDateTime(e.at)}</td>
-      <td className={td}>
+      <td className={`${tableCell} whitespace-nowrap text-slate-600`}>{formatDateTime(e.at)}</td>
+      <td className={tableCell}>
         <div className="text-slate-900">{e.actorLabel}</div>
         <div className="text-xs text-slate-400">{e.actorType}</div>
       </td>
-      <td className={td}>
+      <td className={tableCell}>
         <span className="font-mono text-xs text-slate-800">{e.action}</span>
         {reason ? <div className="mt-0.5 text-xs text-red-700">{reason}</div> : null}
       </td>
-      <td className={`${td} text-slate-600`}>
+      <td className={`${tableCell} text-slate-600`}>
         {e.targetType ? (
           <>
             <div>{e.targetType}</div>
@@ -38,12 +37,12 @@ export function AuditRow({ event: e }: { event: AuditEvent }) {
           <span className="text-slate-400">—</span>
         )}
       </td>
-      <td className={td}>
+      <td className={tableCell}>
         <Badge tone={e.outcome === 'success' ? 'green' : 'red'} data-testid="audit-outcome">
           {e.outcome}
         </Badge>
       </td>
-      <td className={`${td} font-mono text-xs whitespace-nowrap text-slate-500`}>{e.ip ?? '—'}</td>
+      <td className={`${tableCell} font-mono text-xs whitespace-nowrap text-slate-500`}>{e.ip ?? '—'}</td>
     </tr>
   );
 }

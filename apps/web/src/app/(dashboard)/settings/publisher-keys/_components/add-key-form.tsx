@@ -1,11 +1,13 @@
 'use client';
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { LoaderCircle, Plus } from 'lucide-react';
+import { Plus } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Alert } from '@/components/alert';
-import { buttonStyles, inputStyles, labelStyles } from '@/components/button';
+import { inputStyles } from '@/components/button';
 import { Card, CardHeader } from '@/components/card';
+import { SubmitButton } from '@/components/submit-button';
+import { Field, TextField } from '@/components/text-field';
 import { useTRPC } from '@/lib/trpc';
 
 const PLACEHOLDER = '{ "keytype": "ed25519", "scheme": "ed25519", "keyval": { "public": "…" } }';
@@ -75,24 +77,17 @@ export function AddKeyForm() {
             Added “{added}”. Versions signed with it are now accepted.
           </Alert>
         ) : null}
-        <div className="space-y-1.5 sm:w-1/2">
-          <label htmlFor="publisher-key-name" className={labelStyles}>
-            Name
-          </label>
-          <input
-            id="publisher-key-name"
-            required
-            maxLength={64}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            placeholder="e.g. ci-main"
-            className={inputStyles}
-          />
-        </div>
-        <div className="space-y-1.5">
-          <label htmlFor="publisher-key-public" className={labelStyles}>
-            Public key (publisher.key.pub)
-          </label>
+        <TextField
+          id="publisher-key-name"
+          label="Name"
+          fieldClassName="sm:w-1/2"
+          required
+          maxLength={64}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="e.g. ci-main"
+        />
+        <Field id="publisher-key-public" label="Public key (publisher.key.pub)">
           <textarea
             id="publisher-key-public"
             required
@@ -103,16 +98,11 @@ export function AddKeyForm() {
             placeholder={PLACEHOLDER}
             className={`${inputStyles} font-mono text-xs`}
           />
-        </div>
+        </Field>
         <div className="flex justify-end">
-          <button type="submit" className={buttonStyles.primary} disabled={add.isPending}>
-            {add.isPending ? (
-              <LoaderCircle className="size-4 animate-spin" aria-hidden="true" />
-            ) : (
-              <Plus className="size-4" aria-hidden="true" />
-            )}
-            {add.isPending ? 'Adding…' : 'Add key'}
-          </button>
+          <SubmitButton icon={Plus} pending={add.isPending} busyLabel="Adding…">
+            Add key
+          </SubmitButton>
         </div>
       </form>
     </Card>

@@ -5,12 +5,10 @@ import { KeySquare } from 'lucide-react';
 import { Badge } from '@/components/badge';
 import { ConfirmButton } from '@/components/confirm-button';
 import { CopyButton } from '@/components/copy-button';
+import { ActionsHead, DataTable, TableEmpty, tableCell, tableHeadCell } from '@/components/table';
 import { formatDate } from '@/lib/format';
 import type { PublisherKeyView } from '@/lib/router-types';
 import { useTRPC } from '@/lib/trpc';
-
-const th = 'whitespace-nowrap px-4 py-2.5 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase';
-const td = 'px-4 py-3 align-top text-sm';
 
 function RevokeCell({ publisherKey }: { publisherKey: PublisherKeyView }) {
   const trpc = useTRPC();
@@ -36,62 +34,52 @@ function RevokeCell({ publisherKey }: { publisherKey: PublisherKeyView }) {
 export function KeysTable({ keys, canWrite }: { keys: PublisherKeyView[]; canWrite: boolean }) {
   if (keys.length === 0) {
     return (
-      <div className="flex flex-col items-center px-6 py-12 text-center" data-testid="publisher-keys-empty">
-        <KeySquare className="size-8 text-slate-300" aria-hidden="true" />
-        <p className="mt-3 text-sm font-medium text-slate-900">No publisher keys yet</p>
-        <p className="mt-1 max-w-md text-sm text-slate-500">
-          Generate one in CI with{' '}
-          <code className="font-mono text-xs">npx edgefleet keys generate --out publisher.key</code>
-          {canWrite ? ', then paste publisher.key.pub above.' : ' and ask an admin to register its public half.'}
-        </p>
-      </div>
+      <TableEmpty icon={KeySquare} title="No publisher keys yet" testId="publisher-keys-empty" textClassName="max-w-md">
+        Generate one in CI with{' '}
+        <code className="font-mono text-xs">npx edgefleet keys generate --out publisher.key</code>
+        {canWrite ? ', then paste publisher.key.pub above.' : ' and ask an admin to register its public half.'}
+      </TableEmpty>
     );
   }
   return (
-    <div className="overflow-x-auto">
-      <table className="min-w-full divide-y divide-slate-200" data-testid="publisher-keys-table">
-        <thead className="bg-slate-50">
-          <tr>
-            <th className={th}>Name</th>
-            <th className={th}>Key id</th>
-            <th className={th}>Added</th>
-            <th className={th}>Status</th>
-            {canWrite ? (
-              <th className={th}>
-                <span className="sr-only">Actions</span>
-              </th>
-            ) : null}
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {keys.map((k) => (
-            <tr key={k.id} data-testid="publisher-key-row" data-key-name={k.name} className="hover:bg-slate-50/60">
-              <td className={`${td} font-medium text-slate-900`}>{k.name}</td>
-              <td className={td}>
-                <span className="inline-flex items-center gap-1 font-mono text-xs text-slate-600" title={k.id}>
-                  {k.id.slice(0, 16)}…
-                  <CopyButton text={k.id} label="Copy key id" className="text-slate-400 hover:bg-slate-100" />
-                </span>
-              </td>
-              <td className={`${td} whitespace-nowrap text-slate-600`}>{formatDate(k.createdAt)}</td>
-              <td className={td}>
-                {k.revokedAt ? (
-                  <Badge tone="red" data-testid="publisher-key-status">
-                    revoked {formatDate(k.revokedAt)}
-                  </Badge>
-                ) : (
-                  <Badge tone="green" data-testid="publisher-key-status">
-                    active
-                  </Badge>
-                )}
-              </td>
-              {canWrite ? (
-                <td className={`${td} text-right`}>{k.revokedAt ? null : <RevokeCell publisherKey={k} />}</td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="publisher-keys-table"
+      head={
+        <>
+          <th className={tableHeadCell}>Name</th>
+          <th className={tableHeadCell}>Key id</th>
+          <th className={tableHeadCell}>Added</th>
+          <th className={tableHeadCell}>Status</th>
+          {canWrite ? <ActionsHead /> : null}
+        </>
+      }
+    >
+      {keys.map((k) => (
+        <tr key={k.id} data-testid="publisher-key-row" data-key-name={k.name} className="hover:bg-slate-50/60">
+          <td className={`${tableCell} font-medium text-slate-900`}>{k.name}</td>
+          <td className={tableCell}>
+            <span className="inline-flex items-center gap-1 font-mono text-xs text-slate-600" title={k.id}>
+              {k.id.slice(0, 16)}…
+              <CopyButton text={k.id} label="Copy key id" className="text-slate-400 hover:bg-slate-100" />
+            </span>
+          </td>
+          <td className={`${tableCell} whitespace-nowrap text-slate-600`}>{formatDate(k.createdAt)}</td>
+          <td className={tableCell}>
+            {k.revokedAt ? (
+              <Badge tone="red" data-testid="publisher-key-status">
+                revoked {formatDate(k.revokedAt)}
+              </Badge>
+            ) : (
+              <Badge tone="green" data-testid="publisher-key-status">
+                active
+              </Badge>
+            )}
+          </td>
+          {canWrite ? (
+            <td className={`${tableCell} text-right`}>{k.revokedAt ? null : <RevokeCell publisherKey={k} />}</td>
+          ) : null}
+        </tr>
+      ))}
+    </DataTable>
   );
 }

@@ -2,11 +2,13 @@
 
 import { SCOPES, type TScope } from '@edgefleet/protocol/scopes';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { LoaderCircle, Plus } from 'lucide-react';
+import { Plus } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Alert } from '@/components/alert';
 import { buttonStyles, inputStyles, labelStyles } from '@/components/button';
 import { Card, CardHeader } from '@/components/card';
+import { SubmitButton } from '@/components/submit-button';
+import { Field, TextField } from '@/components/text-field';
 import { useTRPC } from '@/lib/trpc';
 import { TokenSecret } from './token-secret';
 
@@ -83,24 +85,17 @@ export function CreateTokenForm({ grantableScopes }: { grantableScopes: string[]
           </Alert>
         ) : null}
         <div className="grid gap-4 sm:grid-cols-3">
-          <div className="space-y-1.5 sm:col-span-2">
-            <label htmlFor="token-name" className={labelStyles}>
-              Name
-            </label>
-            <input
-              id="token-name"
-              required
-              maxLength={100}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              placeholder="e.g. ci-publish-detector"
-              className={inputStyles}
-            />
-          </div>
-          <div className="space-y-1.5">
-            <label htmlFor="token-expiry" className={labelStyles}>
-              Expires
-            </label>
+          <TextField
+            id="token-name"
+            label="Name"
+            fieldClassName="sm:col-span-2"
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="e.g. ci-publish-detector"
+          />
+          <Field id="token-expiry" label="Expires">
             <select
               id="token-expiry"
               value={expiry}
@@ -113,7 +108,7 @@ export function CreateTokenForm({ grantableScopes }: { grantableScopes: string[]
                 </option>
               ))}
             </select>
-          </div>
+          </Field>
         </div>
         <fieldset>
           <div className="flex items-center justify-between">
@@ -147,14 +142,9 @@ export function CreateTokenForm({ grantableScopes }: { grantableScopes: string[]
           </div>
         </fieldset>
         <div className="flex justify-end">
-          <button type="submit" className={buttonStyles.primary} disabled={create.isPending}>
-            {create.isPending ? (
-              <LoaderCircle className="size-4 animate-spin" aria-hidden="true" />
-            ) : (
-              <Plus className="size-4" aria-hidden="true" />
-            )}
-            {create.isPending ? 'Creating…' : 'Create token'}
-          </button>
+          <SubmitButton icon={Plus} pending={create.isPending} busyLabel="Creating…">
+            Create token
+          </SubmitButton>
         </div>
       </form>
     </Card>

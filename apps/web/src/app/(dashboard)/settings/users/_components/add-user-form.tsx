@@ -2,11 +2,13 @@
 
 import { ROLES, type TRole } from '@edgefleet/protocol/scopes';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { LoaderCircle, UserPlus } from 'lucide-react';
+import { UserPlus } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Alert } from '@/components/alert';
-import { buttonStyles, inputStyles, labelStyles } from '@/components/button';
+import { inputStyles } from '@/components/button';
 import { Card, CardHeader } from '@/components/card';
+import { SubmitButton } from '@/components/submit-button';
+import { Field, TextField } from '@/components/text-field';
 import { useTRPC } from '@/lib/trpc';
 
 const EMPTY = { email: '', name: '', password: '', role: 'viewer' as TRole };
@@ -47,44 +49,19 @@ export function AddUserForm() {
           </Alert>
         ) : null}
         <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
-          <div className="space-y-1.5">
-            <label htmlFor="new-user-email" className={labelStyles}>
-              Email
-            </label>
-            <input
-              id="new-user-email"
-              type="email"
-              required
-              autoComplete="off"
-              className={inputStyles}
-              {...field('email')}
-            />
-          </div>
-          <div className="space-y-1.5">
-            <label htmlFor="new-user-name" className={labelStyles}>
-              Name <span className="font-normal text-slate-400">(optional)</span>
-            </label>
-            <input id="new-user-name" maxLength={100} autoComplete="off" className={inputStyles} {...field('name')} />
-          </div>
-          <div className="space-y-1.5">
-            <label htmlFor="new-user-password" className={labelStyles}>
-              Password
-            </label>
-            <input
-              id="new-user-password"
-              type="password"
-              required
-              minLength={10}
-              autoComplete="new-password"
-              placeholder="At least 10 characters"
-              className={inputStyles}
-              {...field('password')}
-            />
-          </div>
-          <div className="space-y-1.5">
-            <label htmlFor="new-user-role" className={labelStyles}>
-              Role
-            </label>
+          <TextField id="new-user-email" label="Email" type="email" required autoComplete="off" {...field('email')} />
+          <TextField id="new-user-name" label="Name" optional maxLength={100} autoComplete="off" {...field('name')} />
+          <TextField
+            id="new-user-password"
+            label="Password"
+            type="password"
+            required
+            minLength={10}
+            autoComplete="new-password"
+            placeholder="At least 10 characters"
+            {...field('password')}
+          />
+          <Field id="new-user-role" label="Role">
             <select id="new-user-role" className={inputStyles} {...field('role')}>
               {ROLES.map((r) => (
                 <option key={r} value={r}>
@@ -92,17 +69,12 @@ export function AddUserForm() {
                 </option>
               ))}
             </select>
-          </div>
+          </Field>
         </div>
         <div className="flex justify-end">
-          <button type="submit" className={buttonStyles.primary} disabled={create.isPending}>
-            {create.isPending ? (
-              <LoaderCircle className="size-4 animate-spin" aria-hidden="true" />
-            ) : (
-              <UserPlus className="size-4" aria-hidden="true" />
-            )}
-            {create.isPending ? 'Adding…' : 'Add user'}
-          </button>
+          <SubmitButton icon={UserPlus} pending={create.isPending} busyLabel="Adding…">
+            Add user
+          </SubmitButton>
         </div>
       </form>
     </Card>

@@ -5,11 +5,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Badge } from '@/components/badge';
 import { buttonStyles, inputStyles } from '@/components/button';
+import { tableCell } from '@/components/table';
 import { formatDate } from '@/lib/format';
 import type { UserView } from '@/lib/router-types';
 import { useTRPC } from '@/lib/trpc';
-
-const td = 'px-4 py-3 align-top text-sm';
 
 export function UserRow({ user, isSelf }: { user: UserView; isSelf: boolean }) {
   const trpc = useTRPC();
@@ -40,7 +39,7 @@ export function UserRow({ user, isSelf }: { user: UserView; isSelf: boolean }) {
 
   return (
     <tr data-testid="user-row" data-user-email={user.email} className="hover:bg-slate-50/60">
-      <td className={td}>
+      <td className={tableCell}>
         <div className="font-medium text-slate-900">
           {user.name}
           {isSelf ? <span className="ml-2 text-xs font-normal text-slate-400">(you)</span> : null}
@@ -57,7 +56,7 @@ export function UserRow({ user, isSelf }: { user: UserView; isSelf: boolean }) {
           </p>
         ) : null}
       </td>
-      <td className={td}>
+      <td className={tableCell}>
         <select
           aria-label={`Role of ${user.email}`}
           value={user.role}
@@ -76,9 +75,11 @@ export function UserRow({ user, isSelf }: { user: UserView; isSelf: boolean }) {
           ))}
         </select>
       </td>
-      <td className={td}>{user.disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}</td>
-      <td className={`${td} whitespace-nowrap text-slate-600`}>{formatDate(user.createdAt)}</td>
-      <td className={`${td} text-right`}>
+      <td className={tableCell}>
+        {user.disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}
+      </td>
+      <td className={`${tableCell} whitespace-nowrap text-slate-600`}>{formatDate(user.createdAt)}</td>
+      <td className={`${tableCell} text-right`}>
         {resetting ? (
           <form onSubmit={onReset} className="flex items-center justify-end gap-1.5">
             <input

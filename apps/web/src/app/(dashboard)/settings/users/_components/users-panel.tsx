@@ -2,12 +2,11 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { Card, CardHeader } from '@/components/card';
+import { ActionsHead, DataTable, tableHeadCell } from '@/components/table';
 import type { UserView } from '@/lib/router-types';
 import { useTRPC } from '@/lib/trpc';
 import { AddUserForm } from './add-user-form';
 import { UserRow } from './user-row';
-
-const th = 'whitespace-nowrap px-4 py-2.5 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase';
 
 export function UsersPanel({ initialUsers, selfId }: { initialUsers: UserView[]; selfId: string }) {
   const trpc = useTRPC();
@@ -24,26 +23,22 @@ export function UsersPanel({ initialUsers, selfId }: { initialUsers: UserView[];
         {users.data.length === 0 ? (
           <p className="px-5 py-10 text-center text-sm text-slate-500">No users yet.</p>
         ) : (
-          <div className="overflow-x-auto">
-            <table className="min-w-full divide-y divide-slate-200" data-testid="users-table">
-              <thead className="bg-slate-50">
-                <tr>
-                  <th className={th}>User</th>
-                  <th className={th}>Role</th>
-                  <th className={th}>Status</th>
-                  <th className={th}>Created</th>
-                  <th className={th}>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {users.data.map((u) => (
-                  <UserRow key={u.id} user={u} isSelf={u.id === selfId} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            testId="users-table"
+            head={
+              <>
+                <th className={tableHeadCell}>User</th>
+                <th className={tableHeadCell}>Role</th>
+                <th className={tableHeadCell}>Status</th>
+                <th className={tableHeadCell}>Created</th>
+                <ActionsHead />
+              </>
+            }
+          >
+            {users.data.map((u) => (
+              <UserRow key={u.id} user={u} isSelf={u.id === selfId} />
+            ))}
+          </DataTable>
         )}
       </Card>
     </div>
