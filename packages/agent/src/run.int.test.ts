@@ -136,7 +136,8 @@ describe('edgefleet-agent run', () => {
     // s2n delays reporting a failed handshake by 10-30 s (its timing-attack "blinding").
     await until('a refused handshake', () => logs.find((l) => /TLS.*negotiation failed/.test(l)), 45_000);
     expect(broker.connects).toEqual([]);
-    expect((await data.readState())?.connection).toBe('disconnected');
+    // After the refusal the agent may already be retrying ('connecting'); it must never be connected.
+    expect((await data.readState())?.connection).not.toBe('connected');
   }, 60_000);
 
   it('renews a certificate with less than a third of its validity left, over mTLS, and reconnects with the new one', async () => {
