@@ -20,6 +20,7 @@ import {
   ZRenewRequest,
 } from '@edgefleet/protocol/device';
 import { HttpRefusal, readJsonBody } from './body.ts';
+import { DEFAULT_RATE_RULES, RateLimiter, type RateRule } from './rate-limit.ts';
 import { clientIp, sendError, sendJson } from './respond.ts';
 
 export interface DeviceHttpDeps {
@@ -27,6 +28,8 @@ export interface DeviceHttpDeps {
   pki: FleetPki;
   clock?: Clock;
   certValidityDays?: number;
+  /** Per-address request limits by route; defaults to DEFAULT_RATE_RULES. */
+  rateRules?: Record<string, RateRule>;
 }
 
 type Handler = (deps: EnrollDeps, req: IncomingMessage, res: ServerResponse, ip: string | null) => Promise<void>;
@@ -105,6 +108,12 @@ async function renew(deps: EnrollDeps, req: IncomingMessage, res: ServerResponse
 
 /** The gateway's device-facing HTTPS API. Mounted by server.ts, which keeps /healthz itself. */
 export function createDeviceHttpHandler(deps: DeviceHttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const limiters = new Map(
+    Object.entries(deps.rateRules ?? DEFAULT_RATE_RULES).map(([path, rule]) => [
+      path,
+      new RateLimiter(rule, deps.clock),
+    ]),
+  );
   return (req, res) => {
     const ip = clientIp(req);
     const path = new URL(req.url ?? '/', 'https://gateway').pathname;
@@ -113,6 +122,12 @@ export function createDeviceHttpHandler(deps: DeviceHttpDeps): (req: IncomingMes
     if (req.method !== route.method) {
       res.setHeader('allow', route.method);
       return sendError(res, 405, 'method_not_allowed', `${path} accepts ${route.method} only`);
+    }
+    const limited = limiters.get(path)?.take(ip ?? 'unknown');
+    if (limited && !limited.ok) {
+      res.setHeader('retry-after', String(limited.retryAfterSeconds));
+      // The body is not read: close the connection rather than leave it half-consumed.
+      return sendError(res, 429, 'rate_limited', `Too many requests; retry in ${limited.retryAfterSeconds} s`, true);
     }
     route.handle(deps, req, res, ip).catch(async (error: unknown) => {
       if (res.headersSent) return res.destroy();
