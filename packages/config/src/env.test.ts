@@ -11,6 +11,34 @@ describe('loadEnv', () => {
     expect(env.EDGEFLEET_MQTT_PORT).toBe(8883);
     expect(env.EDGEFLEET_DATA_DIR).toBe(join(findRepoRoot(), '.edgefleet'));
     expect(env.publicUrl).toBe('http://localhost:3000');
+    expect(env.EDGEFLEET_ARTIFACTS).toEqual({ kind: 'local' });
+    expect(env.EDGEFLEET_S3_REGION).toBe('us-east-1');
+    expect(env.EDGEFLEET_S3_FORCE_PATH_STYLE).toBe(false);
+  });
+
+  it('selects S3 artifact storage from an s3:// URL', () => {
+    const env = loadEnv({
+      EDGEFLEET_ARTIFACTS: 's3://fleet-artifacts/prod/blobs/',
+      EDGEFLEET_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      EDGEFLEET_S3_FORCE_PATH_STYLE: 'true',
+    });
+    expect(env.EDGEFLEET_ARTIFACTS).toEqual({ kind: 's3', bucket: 'fleet-artifacts', prefix: 'prod/blobs' });
+    expect(env.EDGEFLEET_S3_ENDPOINT).toBe('http://127.0.0.1:9000');
+    expect(env.EDGEFLEET_S3_FORCE_PATH_STYLE).toBe(true);
+    expect(loadEnv({ EDGEFLEET_ARTIFACTS: 's3://fleet' }).EDGEFLEET_ARTIFACTS).toEqual({
+      kind: 's3',
+      bucket: 'fleet',
+      prefix: '',
+    });
+  });
+
+  it('explains a malformed artifact location', () => {
+    for (const bad of ['s3://', 's3:///prefix', 's3://Upper_Case/x', 'https://bucket/x', '/var/artifacts']) {
+      expect(() => loadEnv({ EDGEFLEET_ARTIFACTS: bad })).toThrowError(
+        /EDGEFLEET_ARTIFACTS must be "local" or an s3:\/\//,
+      );
+    }
+    expect(() => loadEnv({ EDGEFLEET_S3_ENDPOINT: 'not a url' })).toThrowError(/EDGEFLEET_S3_ENDPOINT/);
   });
 
   it('takes overrides and treats empty values as unset', () => {

@@ -19,6 +19,24 @@ const flag = z
   .default('')
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
+// S3's bucket naming rules (3–63 characters of lowercase letters, digits, dots and hyphens).
+const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
+const artifactsLocation = z
+  .string()
+  .default('local')
+  .transform((value, ctx): { kind: 'local' } | { kind: 's3'; bucket: string; prefix: string } => {
+    if (value === 'local') return { kind: 'local' };
+    const match = S3_URL.exec(value);
+    if (!match?.[1]) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `EDGEFLEET_ARTIFACTS must be "local" or an s3://bucket/prefix URL with a valid bucket name, not "${value}"`,
+      });
+      return z.NEVER;
+    }
+    return { kind: 's3', bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+  });
+
 /**
  * The control plane's whole configuration surface. Nothing else reads process.env, so this
  * is also the list an operator can set. Every value has a default that runs fully embedded.
@@ -47,6 +65,13 @@ const ZEnv = z.object({
   EDGEFLEET_EMBEDDED_DB: flag,
   /** Set by the launcher for its children, which exit when it is gone. */
   EDGEFLEET_LAUNCHER_PID: z.coerce.number().int().positive().optional(),
+  /** Where artifact bytes live: `local` (under EDGEFLEET_DATA_DIR) or `s3://bucket/prefix`. */
+  EDGEFLEET_ARTIFACTS: artifactsLocation,
+  /** An S3-compatible endpoint (MinIO, R2, …); unset means AWS. Credentials: the AWS SDK's default chain. */
+  EDGEFLEET_S3_ENDPOINT: z.url().optional(),
+  EDGEFLEET_S3_REGION: z.string().min(1).default('us-east-1'),
+  /** `bucket` in the path rather than the host name, as most self-hosted S3 servers need. */
+  EDGEFLEET_S3_FORCE_PATH_STYLE: flag,
   EDGEFLEET_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

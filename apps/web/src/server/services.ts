@@ -1,11 +1,10 @@
 import 'server-only';
-import { join } from 'node:path';
 import { createAuth } from '@edgefleet/api/auth';
 import type { Services } from '@edgefleet/api/root';
 import { loadEnv } from '@edgefleet/config/env';
 import { loadOrCreateSecret } from '@edgefleet/config/secrets';
 import { loadOrCreateFleetPki } from '@edgefleet/core/pki';
-import { createLocalArtifactStore } from '@edgefleet/core/registry/artifact-store';
+import { createArtifactStore } from '@edgefleet/core/registry/artifact-store-from-env';
 import { createDb } from '@edgefleet/db/client';
 
 export const VERSION = '0.1.0';
@@ -26,7 +25,7 @@ async function build(): Promise<Services> {
     db,
     auth,
     pki,
-    artifacts: createLocalArtifactStore(join(env.EDGEFLEET_DATA_DIR, 'artifacts')),
+    artifacts: createArtifactStore(env),
     info: {
       version: VERSION,
       database: env.EDGEFLEET_EMBEDDED_DB ? 'embedded' : 'postgresql',
