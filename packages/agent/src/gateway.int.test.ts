@@ -17,6 +17,7 @@ import { main } from './main.ts';
 import { awsIotLink } from './mqtt-link.ts';
 import { renewCertificate } from './renew.ts';
 import { systemClock } from './runtime.ts';
+import { waiter } from './test/wait.ts';
 
 let t: TestDatabase;
 let pki: FleetPki;
@@ -82,19 +83,7 @@ function runAgent() {
   return stop;
 }
 
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | false | null | Promise<T | undefined | false | null>,
-  ms = 20_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent log:\n${logs.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = waiter(() => `agent log:\n${logs.join('\n')}`, 20_000);
 
 describe('agent ↔ real gateway', () => {
   it('enrolls with an auto-approve token, connects over mTLS, heartbeats, and the device shows online', async () => {

@@ -24,6 +24,7 @@ import { DataDir } from './data-dir.ts';
 import { main } from './main.ts';
 import { awsIotLink } from './mqtt-link.ts';
 import { systemClock } from './runtime.ts';
+import { waiter } from './test/wait.ts';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 /** Not a device: a reader of every device's namespace, allowed by an ACL block this test appends. */
@@ -164,21 +165,7 @@ async function observe(filter: string) {
   return received;
 }
 
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | false | null | Promise<T | undefined | false | null>,
-  ms = 15_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}; agent log:\n${logs.join('\n')}\nmosquitto log:\n${brokerLog}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = waiter(() => `agent log:\n${logs.join('\n')}\nmosquitto log:\n${brokerLog}`);
 
 describe('agent ↔ Mosquitto with the fleet CA', () => {
   it('enrolls through the gateway, connects to Mosquitto over mTLS and its heartbeats are delivered', async () => {

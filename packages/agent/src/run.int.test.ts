@@ -13,6 +13,7 @@ import { systemClock } from './runtime.ts';
 import { type FakeGateway, startFakeGateway } from './test/fake-gateway.ts';
 import { createTestCa, type TestCa } from './test/fleet-ca.ts';
 import { startTlsBroker, type TlsBroker } from './test/tls-broker.ts';
+import { waiter } from './test/wait.ts';
 
 const DEVICE = 'dev_aaaaaaaaaaaaaaaaaaaa';
 const ca = createTestCa();
@@ -73,15 +74,7 @@ function startAgent(extra: Partial<ConstructorParameters<typeof Agent>[0]> = {})
   return { stop, done };
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent log:\n${logs.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = waiter(() => `agent log:\n${logs.join('\n')}`);
 
 const heartbeats = (b: TlsBroker) => b.received.filter((m) => m.topic === topics.heartbeat(DEVICE));
 

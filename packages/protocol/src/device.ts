@@ -10,6 +10,11 @@ export const MAX_ENROLL_BODY_BYTES = 64 * 1024;
 
 const short = (max: number) => z.string().trim().min(1).max(max);
 
+/** A device's enrollment status, in the order the database enum declares (and sorts) them. */
+export const DEVICE_STATUSES = ['pending', 'accepted', 'rejected', 'revoked', 'decommissioned'] as const;
+export const ZDeviceStatus = z.enum(DEVICE_STATUSES);
+export type TDeviceStatus = z.infer<typeof ZDeviceStatus>;
+
 export const ZAccelerator = z.object({
   /** cuda | tensorrt | openvino | coreml | edgetpu | npu | … */
   kind: short(32),

@@ -31,7 +31,7 @@ export function ConfirmButton({
   }
   return (
     <div className="flex flex-col items-end gap-1.5">
-      <span className="text-xs text-slate-600">{question}</span>
+      <span className="text-right text-xs text-slate-600">{question}</span>
       <div className="flex gap-1.5">
         <button type="button" className={buttonStyles.small} onClick={() => setConfirming(false)} disabled={pending}>
           Cancel

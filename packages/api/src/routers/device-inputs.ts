@@ -1,8 +1,7 @@
+import { DEVICE_STATUSES, ZDeviceStatus } from '@edgefleet/protocol/device';
 import { z } from 'zod';
 
 /** Input shapes shared by the device and enrollment-token procedures. */
-export const DEVICE_STATUSES = ['pending', 'accepted', 'rejected', 'revoked', 'decommissioned'] as const;
-export const ZDeviceStatus = z.enum(DEVICE_STATUSES);
 
 // Bounds only: core's normaliseTags owns the rules for keys and values.
 export const ZTagKey = z.string().trim().min(1).max(64);

@@ -3,13 +3,7 @@ import type { DeviceModel, Prisma } from '@edgefleet/db/client';
 import { DomainError } from '../errors.ts';
 
 export type DeviceStatus = DeviceModel['status'];
-export const DEVICE_STATUSES: readonly DeviceStatus[] = [
-  'pending',
-  'accepted',
-  'rejected',
-  'revoked',
-  'decommissioned',
-];
+export { DEVICE_STATUSES } from '@edgefleet/protocol/device';
 
 export type Tags = Record<string, string>;
 /** Inside or outside an interactive transaction: group lookups run in both. */

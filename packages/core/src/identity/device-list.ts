@@ -184,3 +184,11 @@ export async function listDevices(
     rows.length > limit && last ? encodeCursor({ sort, order, value: cursorValue(last, sort), id: last.id }) : null;
   return { devices: page.map(toSummary), nextCursor, total };
 }
+
+/** How many devices are in each status (the list's status chips); every status present, zero or not. */
+export async function countDevicesByStatus(db: Db): Promise<Record<DeviceStatus, number>> {
+  const rows = await db.device.groupBy({ by: ['status'], _count: { _all: true } });
+  const counts = Object.fromEntries(DEVICE_STATUSES.map((s) => [s, 0])) as Record<DeviceStatus, number>;
+  for (const r of rows) counts[r.status] = r._count._all;
+  return counts;
+}

@@ -9,7 +9,13 @@ import { DEFAULT_CERT_VALIDITY_DAYS, type EnrollDeps } from './deps.ts';
 import { type DeviceSummary, readFacts, summarySelect, toSummary } from './device-list.ts';
 import { auditRefusals } from './refusals.ts';
 
-export { type DeviceListQuery, type DeviceSort, type DeviceSummary, listDevices } from './device-list.ts';
+export {
+  countDevicesByStatus,
+  type DeviceListQuery,
+  type DeviceSort,
+  type DeviceSummary,
+  listDevices,
+} from './device-list.ts';
 
 export interface DeviceCertificateView {
   serial: string;

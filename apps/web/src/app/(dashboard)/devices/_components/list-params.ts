@@ -3,8 +3,10 @@
  * be shared, reloaded and navigated with Back. Cursors are keyset cursors from core: the
  * database seeks straight to the page, which keeps page 2000 of 100k devices as fast as page 1.
  */
-export const DEVICE_STATUSES = ['pending', 'accepted', 'rejected', 'revoked', 'decommissioned'] as const;
-export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+import { DEVICE_STATUSES, type TDeviceStatus } from '@edgefleet/protocol/device';
+
+export { DEVICE_STATUSES };
+export type DeviceStatus = TDeviceStatus;
 export const SORTS = { name: 'name', created: 'createdAt', seen: 'lastSeenAt' } as const;
 export type SortKey = keyof typeof SORTS;
 export const PAGE_SIZE = 50;

@@ -3,9 +3,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { FolderTree } from 'lucide-react';
 import Link from 'next/link';
-import { useState } from 'react';
 import { Badge } from '@/components/badge';
-import { buttonStyles } from '@/components/button';
+import { ConfirmButton } from '@/components/confirm-button';
 import { ActionsHead, DataTable, TableEmpty, tableCell, tableHeadCell } from '@/components/table';
 import { formatDate } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
@@ -14,52 +13,25 @@ import { type GroupView, groupDevicesHref } from './selector';
 function DeleteCell({ group }: { group: GroupView }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const [confirming, setConfirming] = useState(false);
   const remove = useMutation(
     trpc.groups.delete.mutationOptions({
       onSuccess: () => qc.invalidateQueries({ queryKey: trpc.groups.list.queryKey() }),
     }),
   );
-  if (!confirming) {
-    return (
-      <button type="button" className={buttonStyles.danger} onClick={() => setConfirming(true)}>
-        Delete
-      </button>
-    );
-  }
   const effect =
     group.kind === 'static' && group.deviceCount > 0
       ? `Its ${group.deviceCount} device${group.deviceCount === 1 ? '' : 's'} will have no group.`
       : 'No device is changed.';
   return (
-    <div className="flex flex-col items-end gap-1.5">
-      <span className="text-right text-xs text-slate-600">
-        Delete “{group.name}”? {effect}
-      </span>
-      <div className="flex gap-1.5">
-        <button
-          type="button"
-          className={buttonStyles.small}
-          onClick={() => setConfirming(false)}
-          disabled={remove.isPending}
-        >
-          Cancel
-        </button>
-        <button
-          type="button"
-          className={buttonStyles.dangerSolid}
-          disabled={remove.isPending}
-          onClick={() => remove.mutate({ id: group.id })}
-        >
-          {remove.isPending ? 'Deleting…' : 'Confirm delete'}
-        </button>
-      </div>
-      {remove.error ? (
-        <span role="alert" className="text-xs text-red-700">
-          {remove.error.message}
-        </span>
-      ) : null}
-    </div>
+    <ConfirmButton
+      label="Delete"
+      question={`Delete “${group.name}”? ${effect}`}
+      confirmLabel="Confirm delete"
+      busyLabel="Deleting…"
+      pending={remove.isPending}
+      error={remove.error?.message}
+      onConfirm={() => remove.mutate({ id: group.id })}
+    />
   );
 }
 
