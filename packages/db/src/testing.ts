@@ -84,7 +84,7 @@ async function createPGliteDatabase(): Promise<TestDatabase> {
   return withClient(await servePGlite(pglite, { inMemory: true }));
 }
 
-async function migratedSnapshot(): Promise<Uint8Array> {
+async function migratedSnapshot(): Promise<Uint8Array<ArrayBuffer>> {
   const hash = createHash('sha256');
   // A snapshot is only valid for the PGlite build that wrote it and the migrations it ran.
   const pgliteEntry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
