@@ -2,9 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topics, ZHeartbeat } from '@edgefleet/protocol/device';
+import type { TStateReport } from '@edgefleet/protocol/rollout';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from './agent.ts';
 import { DataDir } from './data-dir.ts';
+import type { InstallService } from './install/service.ts';
 import type { DeviceLink, LinkFactory, LinkParams } from './mqtt-link.ts';
 import type { Clock } from './runtime.ts';
 import { createTestCa } from './test/fleet-ca.ts';
@@ -25,6 +27,10 @@ class ScriptedLink implements DeviceLink {
   async publish(topic: string, payload: string) {
     this.published.push({ topic, payload });
     this.behaviour.onPublish?.(this);
+  }
+  subscriptions: { topic: string; handler: (payload: string) => void }[] = [];
+  async subscribe(topic: string, handler: (payload: string) => void) {
+    this.subscriptions.push({ topic, handler });
   }
   onInterrupted(listener: (e: Error) => void) {
     this.interrupt = listener;
@@ -62,6 +68,35 @@ function fakeClock(onSleep: (ms: number) => void): Clock {
 }
 
 const policy = { initialMs: 100, maxMs: 1000, jitter: 0.5 };
+
+/** An installer that records what the agent asks of it. */
+class FakeInstaller implements InstallService {
+  refreshes = 0;
+  instructionVersion = 3;
+  running = false;
+  private readonly listeners = new Set<(r: TStateReport) => void>();
+  report = (): TStateReport => ({
+    v: 1,
+    ts: new Date().toISOString(),
+    instructionVersion: this.instructionVersion,
+    models: [],
+  });
+  async run(signal: AbortSignal) {
+    this.running = true;
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    this.running = false;
+  }
+  refreshSoon() {
+    this.refreshes++;
+  }
+  onReport(listener: (r: TStateReport) => void) {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+  emit(r: TStateReport) {
+    for (const l of this.listeners) l(r);
+  }
+}
 
 describe('Agent', () => {
   it('backs off with capped, jittered delays while connects fail, and resets after a delivered heartbeat', async () => {
@@ -133,5 +168,68 @@ describe('Agent', () => {
       reconnect: policy,
     });
     await expect(agent.run(new AbortController().signal)).rejects.toThrow(/key\.pem does not match/);
+  });
+  it('subscribes to its doorbell, refreshes on connect and on newer notices, and publishes state reports while connected', async () => {
+    const controller = new AbortController();
+    const installer = new FakeInstaller();
+    const logs: string[] = [];
+    let link: ScriptedLink | undefined;
+    const agent = new Agent({
+      dataDir: data,
+      links: (params) => {
+        link = new ScriptedLink(params, { connect: async () => {} });
+        return link;
+      },
+      clock: fakeClock(() => {}),
+      log: (l) => logs.push(l),
+      heartbeatMs: 60_000,
+      reconnect: policy,
+      installer,
+    });
+    const done = agent.run(controller.signal);
+    const states = () => link?.published.filter((p) => p.topic === topics.state('dev_unit')) ?? [];
+    for (let i = 0; i < 100 && states().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(installer.running).toBe(true);
+    expect(link?.subscriptions.map((s) => s.topic)).toEqual([topics.desired('dev_unit')]);
+    expect(installer.refreshes).toBe(1);
+    expect(JSON.parse(states()[0]?.payload ?? '{}')).toMatchObject({ v: 1, instructionVersion: 3 });
+
+    const ring = link?.subscriptions[0]?.handler;
+    ring?.(JSON.stringify({ v: 1, instructionVersion: 3, issuedAt: new Date().toISOString() }));
+    expect(installer.refreshes).toBe(1); // the retained notice of what it already has
+    ring?.(JSON.stringify({ v: 1, instructionVersion: 4, issuedAt: new Date().toISOString() }));
+    expect(installer.refreshes).toBe(2);
+    ring?.('not json');
+    expect(installer.refreshes).toBe(2);
+    expect(logs.some((l) => l.startsWith('ignored a malformed desired-state notice'))).toBe(true);
+
+    installer.emit({ ...installer.report(), instructionVersion: 4 });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(states().map((p) => JSON.parse(p.payload).instructionVersion)).toEqual([3, 4]);
+
+    controller.abort();
+    await done;
+    installer.emit({ ...installer.report(), instructionVersion: 5 });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(states()).toHaveLength(2); // detached with the session
+    expect(installer.running).toBe(false);
+  });
+
+  it('stops the installer when it cannot run', async () => {
+    await data.write('key', ca.device('dev_unit').keyPem);
+    const installer = new FakeInstaller();
+    const agent = new Agent({
+      dataDir: data,
+      links: () => {
+        throw new Error('must not connect');
+      },
+      clock: fakeClock(() => {}),
+      log: () => {},
+      heartbeatMs: 1000,
+      reconnect: policy,
+      installer,
+    });
+    await expect(agent.run(new AbortController().signal)).rejects.toThrow(/key\.pem does not match/);
+    expect(installer.running).toBe(false);
   });
 });

@@ -1,10 +1,12 @@
 import { PROTOCOL_VERSION, type THeartbeat, topics } from '@edgefleet/protocol/device';
+import { MAX_STATE_REPORT_BYTES, type TStateReport, ZDesiredNotice } from '@edgefleet/protocol/rollout';
 import { Backoff, type BackoffPolicy } from './backoff.ts';
 import { certificateInfo, keyMatchesCertificate } from './certs.ts';
 import type { AgentState, DataDir, Identity } from './data-dir.ts';
 import { formatDuration } from './duration.ts';
 import { AgentError, errorMessage } from './errors.ts';
 import { AGENT_VERSION } from './facts.ts';
+import type { InstallService } from './install/service.ts';
 import type { DeviceLink, LinkFactory } from './mqtt-link.ts';
 import { type Credentials, recoverRenewal, renewalDue, renewCertificate } from './renew.ts';
 import { abortable, type Clock, isAbort, type Log, withTimeout } from './runtime.ts';
@@ -20,6 +22,8 @@ export interface AgentDeps {
   /** Overrides identity.json's MQTT port. */
   mqttPort?: number;
   renew?: (dataDir: DataDir, server: URL, current: Credentials) => Promise<Date>;
+  /** Model installs: refreshed on each connect and doorbell, its state reports published while connected. */
+  installer?: InstallService;
 }
 
 type SessionEnd = { kind: 'interrupted'; error: Error } | { kind: 'renew' } | { kind: 'stopped' };
@@ -27,7 +31,9 @@ type SessionEnd = { kind: 'interrupted'; error: Error } | { kind: 'renew' } | { 
 /**
  * `edgefleet-agent run`: keeps one mTLS MQTT connection up and heartbeats over it. A single loop
  * (connect → session → back off → reconnect) so there is exactly one connection and one writer
- * of state.json; renewal happens between sessions, with the new credentials used at once.
+ * of state.json; renewal happens between sessions, with the new credentials used at once. The
+ * installer runs beside it, connected or not: a connection only brings doorbells and carries
+ * state reports.
  */
 export class Agent {
   private readonly backoff: Backoff;
@@ -48,6 +54,26 @@ export class Agent {
     await recoverRenewal(dataDir);
     const previous = await dataDir.readState().catch(() => null);
     if (previous?.lastRenewedAt) this.state.lastRenewedAt = previous.lastRenewedAt;
+    // Models keep serving (and installs go on) whatever happens to the connection; they stop with the agent.
+    const installs = new AbortController();
+    const stopInstalls = () => installs.abort();
+    signal.addEventListener('abort', stopInstalls, { once: true });
+    const installing = this.deps.installer
+      ?.run(installs.signal)
+      .catch((e) => log(`model installs stopped: ${errorMessage(e)}`));
+    try {
+      await this.connectionLoop(signal);
+    } finally {
+      signal.removeEventListener('abort', stopInstalls);
+      installs.abort();
+      await installing;
+    }
+    await this.setState({ connection: 'stopped' });
+    log('stopped');
+  }
+
+  private async connectionLoop(signal: AbortSignal): Promise<void> {
+    const { log } = this.deps;
     while (!signal.aborted) {
       const { identity, creds } = await this.loadCredentials();
       if (await this.renewIfDue(identity, creds)) continue;
@@ -62,15 +88,18 @@ export class Agent {
       });
       let end: SessionEnd;
       let connected = false;
+      let detach: (() => void) | undefined;
       try {
         await abortable(link.connect(), signal);
         connected = true;
         log(`connected to mqtts://${identity.mqtt.host}:${port} as ${identity.deviceId}`);
         await this.setState({ connection: 'connected', lastConnectedAt: this.deps.clock.now().toISOString() });
+        detach = await this.attachInstaller(link, identity);
         end = await this.session(link, identity, signal);
       } catch (e) {
         end = isAbort(e) ? { kind: 'stopped' } : { kind: 'interrupted', error: e as Error };
       }
+      detach?.();
       await link.disconnect();
       if (end.kind === 'stopped') break;
       if (end.kind === 'renew') continue;
@@ -87,8 +116,57 @@ export class Agent {
         if (!isAbort(e)) throw e;
       }
     }
-    await this.setState({ connection: 'stopped' });
-    log('stopped');
+  }
+
+  /**
+   * Subscribes to the desired-state doorbell, refreshes at once (whatever happened while offline),
+   * and publishes the installer's full state report now and on every change while connected.
+   * Returns the detach for when the session ends.
+   */
+  private async attachInstaller(link: DeviceLink, identity: Identity): Promise<(() => void) | undefined> {
+    const { installer, log } = this.deps;
+    if (!installer) return undefined;
+    await link.subscribe(topics.desired(identity.deviceId), (payload) => {
+      let notice: unknown;
+      try {
+        notice = JSON.parse(payload);
+      } catch {}
+      const parsed = ZDesiredNotice.safeParse(notice);
+      if (!parsed.success) return log(`ignored a malformed desired-state notice: ${payload.slice(0, 100)}`);
+      // The retained notice of an instruction already accepted rings on every connect: nothing to do.
+      if (parsed.data.instructionVersion > installer.instructionVersion) installer.refreshSoon();
+    });
+    installer.refreshSoon();
+    const publish = this.statePublisher(link, topics.state(identity.deviceId));
+    publish(installer.report());
+    return installer.onReport(publish);
+  }
+
+  /** Publishes the latest report, one at a time: a report superseded while another is in flight is skipped (each is a full snapshot). */
+  private statePublisher(link: DeviceLink, topic: string): (report: TStateReport) => void {
+    let pending: TStateReport | null = null;
+    let busy = false;
+    const pump = async () => {
+      busy = true;
+      while (pending) {
+        const report = pending;
+        pending = null;
+        let payload = JSON.stringify(report);
+        if (Buffer.byteLength(payload) > MAX_STATE_REPORT_BYTES) {
+          payload = JSON.stringify({ ...report, models: report.models.map(({ stats, shadow, ...m }) => m) });
+        }
+        try {
+          await withTimeout(link.publish(topic, payload), 10_000);
+        } catch (e) {
+          this.deps.log(`state report not delivered (the next connect sends a fresh one): ${errorMessage(e)}`);
+        }
+      }
+      busy = false;
+    };
+    return (report) => {
+      pending = report;
+      if (!busy) void pump();
+    };
   }
 
   /** Heartbeats until the connection drops, a renewal is due, or the agent is told to stop. */

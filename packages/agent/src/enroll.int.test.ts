@@ -1,6 +1,9 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tufKeyId } from '@edgefleet/core/registry/tuf-key';
+import { directorRoot } from '@edgefleet/core/rollouts/director-metadata';
 import { ZEnrollRequest } from '@edgefleet/protocol/device';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { certificateFingerprint, displayFingerprint, keyMatchesCertificate, splitPemChain } from './certs.ts';
@@ -42,6 +45,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'agent-enroll-'));
   gw.requests.length = 0;
   gw.caChain = ca.chainPem;
+  gw.tufRoot = null;
   gw.onEnroll = (req) => accepted(ca, DEVICE, req.csr);
   gw.onPoll = (req) => ({ status: 200, body: { status: 'pending', deviceId: req.deviceId, retryAfterSeconds: 1 } });
   return () => rm(dir, { recursive: true, force: true });
@@ -192,7 +196,30 @@ describe('edgefleet-agent enroll', () => {
     await writeFile(caFile, ca.chainPem);
     const r = await agent(...enrollArgs('--ca', caFile));
     expect(r.code).toBe(0);
-    expect(paths('GET')).toEqual([]); // nothing fetched unverified
+    // Nothing fetched unverified; only the update trust root, after acceptance, over mTLS.
+    expect(paths('GET')).toEqual(['/v1/tuf/1.root.json']);
+    expect(gw.requests.find((x) => x.path === '/v1/tuf/1.root.json')?.clientCn).toBe(DEVICE);
+  });
+
+  it('saves the update trust root (TUF root v1) once accepted, fetched over mTLS', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const publicKeyHex = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
+    const director = {
+      keyId: tufKeyId({ keytype: 'ed25519', scheme: 'ed25519', keyval: { public: publicKeyHex } }),
+      publicKeyHex,
+      sign: (bytes: Buffer) => sign(null, bytes, privateKey),
+    };
+    gw.tufRoot = directorRoot(director);
+    const r = await agent(...enrollArgs('--ca-fingerprint', fingerprint));
+    expect(r.code).toBe(0);
+    expect(await readFile(join(dir, 'tuf', 'root.json'), 'utf8')).toBe(gw.tufRoot);
+    expect(r.out).not.toContain('Could not fetch the update trust root');
+  });
+
+  it('still enrolls when the trust root cannot be fetched yet (run fetches it)', async () => {
+    const r = await agent(...enrollArgs('--ca-fingerprint', fingerprint));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Could not fetch the update trust root yet (GET /v1/tuf/1.root.json: HTTP 404)');
   });
 
   it('status reports the enrolled identity', async () => {

@@ -3,8 +3,10 @@ import { Backoff } from './backoff.ts';
 import { createCsr, generateDeviceKey, keyMatchesCertificate, verifyCaChain } from './certs.ts';
 import type { DataDir, Identity } from './data-dir.ts';
 import { formatDuration } from './duration.ts';
-import { AgentError } from './errors.ts';
+import { AgentError, errorMessage } from './errors.ts';
 import { GatewayClient, GatewayError, GatewayUnreachable } from './gateway-client.ts';
+import { dataDirTls } from './install/https.ts';
+import { saveTrustedRoot } from './install/tuf-client.ts';
 import type { Clock, Log } from './runtime.ts';
 import { establishTrust, type TrustSource } from './trust.ts';
 
@@ -119,6 +121,12 @@ async function settle(
     pollSecret: undefined,
     acceptedAt: deps.clock.now().toISOString(),
   });
+  // The trust anchor for model updates, fetched over the now verified mTLS connection.
+  try {
+    await saveTrustedRoot(dataDir.root, new URL(identity.server), dataDirTls(dataDir));
+  } catch (e) {
+    log(`Could not fetch the update trust root yet (${errorMessage(e)}); edgefleet-agent run fetches it.`);
+  }
   log(`Enrolled as ${res.deviceId}; certificate valid until ${res.notAfter}. Start it with: edgefleet-agent run`);
   return { kind: 'accepted', deviceId: res.deviceId };
 }

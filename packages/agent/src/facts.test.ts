@@ -92,6 +92,15 @@ describe('collectFacts', () => {
     expect(facts.accelerators.map((a) => a.kind)).toEqual(['coreml']);
   });
 
+  it('reports a backend only when all its packages resolve, unless told which ones load', async () => {
+    const installed = new Set(['onnxruntime-web', 'openvino-node', 'tfjs-tflite-node', '@tensorflow/tfjs-core']);
+    const probe = fakeProbe({}, { canResolve: (name) => installed.has(name) });
+    expect((await collectFacts({}, probe)).backends).toEqual(['onnxruntime-web', 'openvino-node']);
+    installed.add('@tensorflow/tfjs-backend-cpu');
+    expect((await collectFacts({}, probe)).backends).toEqual(['onnxruntime-web', 'openvino-node', 'tfjs-tflite-node']);
+    expect((await collectFacts({ backends: ['onnxruntime-web'] }, probe)).backends).toEqual(['onnxruntime-web']);
+  });
+
   it('ignores firmware placeholder identifiers', () => {
     expect(cleanIdentifier('Default string')).toBeUndefined();
     expect(cleanIdentifier('000000')).toBeUndefined();

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 
 import { type TDeviceFacts, ZDeviceFacts } from '@edgefleet/protocol/device';
-import { detectAccelerators } from './hardware.ts';
+import { detectAccelerators, installedBackends } from './hardware.ts';
 
 const require = createRequire(import.meta.url);
 export const AGENT_VERSION: string = (require('../package.json') as { version: string }).version;
@@ -75,6 +75,8 @@ async function osVersion(probe: SystemProbe): Promise<string> {
 export interface FactOverrides {
   serialNumber?: string;
   hardwareId?: string;
+  /** Backends known to load (inference/select-backend.ts availableBackends); else those installed. */
+  backends?: string[];
 }
 
 /** What the device tells the control plane about itself at enrollment. Never throws for missing bits. */
@@ -96,7 +98,7 @@ export async function collectFacts(
     cpu: { model: cpuModel, cores: Math.min(4096, Math.max(1, probe.cpus.length)) },
     memoryBytes: Math.max(0, Math.floor(probe.totalmem)),
     accelerators: (await detectAccelerators(probe, cpuModel)).slice(0, 32),
-    backends: ['onnxruntime-node', 'onnxruntime-web'].filter((name) => probe.canResolve(name)),
+    backends: (overrides.backends ?? installedBackends(probe)).slice(0, 32),
     agentVersion: AGENT_VERSION,
     ...(serial ? { serialNumber: serial } : {}),
     ...(hardwareId ? { hardwareId } : {}),

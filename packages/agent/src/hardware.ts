@@ -3,6 +3,23 @@ import type { SystemProbe } from './facts.ts';
 
 type Accelerator = TDeviceFacts['accelerators'][number];
 
+/**
+ * Inference backends the agent knows (inference/select-backend.ts) and the packages each needs.
+ * The ONNX runtimes are dependencies of the agent; the others are added by a device image.
+ */
+export const BACKEND_PACKAGES: Readonly<Record<string, readonly string[]>> = {
+  'onnxruntime-node': ['onnxruntime-node'],
+  'onnxruntime-web': ['onnxruntime-web'],
+  'openvino-node': ['openvino-node'],
+  'tfjs-tflite-node': ['tfjs-tflite-node', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu'],
+};
+
+/** Backends whose packages are all installed (cheap: resolves, never loads native code). */
+export const installedBackends = (probe: Pick<SystemProbe, 'canResolve'>): string[] =>
+  Object.entries(BACKEND_PACKAGES)
+    .filter(([, packages]) => packages.every((p) => probe.canResolve(p)))
+    .map(([name]) => name);
+
 const clip = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 200);
 
 /** NVIDIA discrete GPUs: the driver's /proc entries, else `nvidia-smi -L` if it is installed. */

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerEnrollCommand } from './commands/enroll.ts';
+import { registerModelsCommand } from './commands/models.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { AgentError, errorMessage } from './errors.ts';
@@ -8,7 +9,10 @@ import { type AgentIo, processIo } from './io.ts';
 
 export function buildProgram(io: AgentIo = processIo): Command {
   const program = new Command('edgefleet-agent')
-    .description('EdgeFleet device agent: enroll this device and keep it connected to the control plane')
+    .description(
+      'EdgeFleet device agent: enroll this device, keep it connected to the control plane, ' +
+        'and install and serve the models it assigns',
+    )
     .version(AGENT_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
@@ -16,6 +20,7 @@ export function buildProgram(io: AgentIo = processIo): Command {
   registerEnrollCommand(program, io);
   registerRunCommand(program, io);
   registerStatusCommand(program, io);
+  registerModelsCommand(program, io);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   }

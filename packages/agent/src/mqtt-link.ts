@@ -14,11 +14,12 @@ export interface LinkParams {
  * One MQTT connection attempt with mTLS. The agent owns reconnection (backoff with jitter, and
  * new credentials after a renewal), so a link is used once: connect, publish, and on interruption
  * disconnect and make a new one. Behind this interface so another transport can replace it.
- * Issue 7 adds subscribe (desired state).
  */
 export interface DeviceLink {
   connect(): Promise<void>;
   publish(topic: string, payload: string): Promise<void>;
+  /** QoS 1; resolves once the broker acknowledged the subscription. Retained messages arrive too. */
+  subscribe(topic: string, handler: (payload: string) => void): Promise<void>;
   /** Called once if an established connection drops. */
   onInterrupted(listener: (error: Error) => void): void;
   disconnect(): Promise<void>;
@@ -73,6 +74,15 @@ export const awsIotLink: LinkFactory = (params) => {
     async publish(topic, payload) {
       try {
         await connection.publish(topic, payload, mqtt.QoS.AtLeastOnce);
+      } catch (e) {
+        throw e instanceof Error ? e : new Error(String(e));
+      }
+    },
+    async subscribe(topic, handler) {
+      try {
+        await connection.subscribe(topic, mqtt.QoS.AtLeastOnce, (_topic, payload) => {
+          handler(Buffer.from(payload).toString('utf8'));
+        });
       } catch (e) {
         throw e instanceof Error ? e : new Error(String(e));
       }

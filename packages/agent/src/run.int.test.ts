@@ -193,7 +193,18 @@ describe('the edgefleet-agent binary', () => {
     const bin = new URL('../bin/edgefleet-agent.js', import.meta.url).pathname;
     const child = spawn(
       process.execPath,
-      [bin, 'run', '--data-dir', dir, '--heartbeat', '200ms', '--mqtt-port', String(broker.port)],
+      [
+        bin,
+        'run',
+        '--data-dir',
+        dir,
+        '--heartbeat',
+        '200ms',
+        '--mqtt-port',
+        String(broker.port),
+        '--inference-port',
+        '0',
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

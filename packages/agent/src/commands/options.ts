@@ -23,3 +23,6 @@ export const fingerprint = (value: string) => {
     throw new InvalidArgumentError((e as Error).message);
   }
 };
+
+/** A port to listen on; 0 lets the system pick a free one. */
+export const listenPort = (value: string) => (value === '0' ? 0 : port(value));

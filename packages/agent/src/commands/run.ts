@@ -1,21 +1,40 @@
 import type { Command } from 'commander';
 import { Agent } from '../agent.ts';
 import { DataDir } from '../data-dir.ts';
+import { AgentError } from '../errors.ts';
+import { systemProbe } from '../facts.ts';
+import { detectAccelerators } from '../hardware.ts';
+import { startInferenceApi } from '../inference/http-api.ts';
+import { LockBook } from '../inference/locks.ts';
+import { ModelServer } from '../inference/model-server.ts';
+import { createBackends } from '../inference/select-backend.ts';
+import { createInstaller } from '../install/service.ts';
 import type { AgentIo } from '../io.ts';
 import { awsIotLink } from '../mqtt-link.ts';
-import { systemClock } from '../runtime.ts';
-import { duration, port } from './options.ts';
+import { type Log, systemClock } from '../runtime.ts';
+import { duration, listenPort, port } from './options.ts';
+
+interface RunFlags {
+  dataDir: string;
+  mqttPort?: number;
+  heartbeat: number;
+  inferencePort: number;
+  inferenceHost: string;
+}
 
 export function registerRunCommand(program: Command, io: AgentIo) {
   program
     .command('run')
     .description(
-      'connect to the control plane over mTLS MQTT, heartbeat, renew the certificate; stops on SIGINT/SIGTERM',
+      'connect to the control plane over mTLS MQTT, install and serve the models it assigns, ' +
+        'answer inference requests locally; stops on SIGINT/SIGTERM',
     )
     .requiredOption('--data-dir <dir>', 'where enroll stored the identity')
     .option('--mqtt-port <port>', 'MQTT port (default: the one stored at enrollment, 8883)', port)
     .option('--heartbeat <duration>', 'heartbeat interval', duration, 30_000)
-    .action(async (flags: { dataDir: string; mqttPort?: number; heartbeat: number }) => {
+    .option('--inference-port <port>', 'port of the local inference API (KServe v2; 0: any free one)', listenPort, 7070)
+    .option('--inference-host <host>', 'address the inference API listens on (keep it local)', '127.0.0.1')
+    .action(async (flags: RunFlags) => {
       const controller = new AbortController();
       const stop = (sig: NodeJS.Signals) => {
         io.out(`${new Date().toISOString()} ${sig}: stopping`);
@@ -23,20 +42,56 @@ export function registerRunCommand(program: Command, io: AgentIo) {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      const log: Log = (line) => io.out(`${new Date().toISOString()} ${line}`);
+      const dataDir = new DataDir(flags.dataDir);
+      const identity = await dataDir.readIdentity();
+      if (!identity) throw new AgentError(`${dataDir.root} holds no identity; run edgefleet-agent enroll first`);
+      const accelerators = await detectAccelerators(systemProbe, systemProbe.cpus[0]?.model ?? '');
+      const models = new ModelServer({
+        backends: createBackends({ accelerators: accelerators.map((a) => a.kind), log }),
+        log,
+      });
+      const locks = new LockBook();
+      const installer = createInstaller({
+        dataDir,
+        identity,
+        runtime: models,
+        locks: () => locks.list(),
+        clock: systemClock,
+        log,
+      });
+      const api = await startInferenceApi({
+        server: models,
+        locks,
+        host: flags.inferenceHost,
+        port: flags.inferencePort,
+        log,
+        health: () => {
+          const installs = installer.health();
+          return {
+            ready: models.ready() && installs.ok,
+            checks: { models: { ok: models.ready() }, installs },
+          };
+        },
+      });
+      log(`inference API on ${api.url}`);
       try {
         const agent = new Agent({
-          dataDir: new DataDir(flags.dataDir),
+          dataDir,
           links: awsIotLink,
           clock: systemClock,
-          log: (line) => io.out(`${new Date().toISOString()} ${line}`),
+          log,
           heartbeatMs: flags.heartbeat,
           reconnect: { initialMs: 1000, maxMs: 5 * 60_000, jitter: 0.3 },
           mqttPort: flags.mqttPort,
+          installer,
         });
         await agent.run(controller.signal);
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        await api.close();
+        await models.close();
       }
     });
 }

@@ -21,6 +21,8 @@ export interface FakeGateway {
   onRenew: (req: z.infer<typeof ZRenewRequest>, clientCn: string) => Reply;
   /** What GET /v1/ca returns (default: the real chain). */
   caChain: string;
+  /** What GET /v1/tuf/1.root.json returns to an mTLS client (default: 404). */
+  tufRoot: string | null;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startFakeGateway(ca: TestCa, deviceId = 'dev_0123456789abc
   const gw: Omit<FakeGateway, 'url' | 'close'> = {
     requests: [],
     caChain: ca.chainPem,
+    tufRoot: null,
     onEnroll: (req) => accepted(ca, deviceId, req.csr),
     onPoll: (req) => ({ status: 200, body: { status: 'pending', deviceId: req.deviceId, retryAfterSeconds: 1 } }),
     onRenew: (req, cn) => {
@@ -69,6 +72,9 @@ export async function startFakeGateway(ca: TestCa, deviceId = 'dev_0123456789abc
         const invalid = (e: z.ZodError) =>
           send({ status: 400, body: { error: 'invalid', message: e.issues[0]!.message } });
         if (req.method === 'GET' && req.url === '/v1/ca') return send({ status: 200, body: gw.caChain });
+        if (req.method === 'GET' && req.url === '/v1/tuf/1.root.json' && clientCn && gw.tufRoot) {
+          return send({ status: 200, body: gw.tufRoot });
+        }
         if (req.method === 'POST' && req.url === '/v1/enroll') {
           const parsed = ZEnrollRequest.safeParse(body);
           return parsed.success ? send(gw.onEnroll(parsed.data)) : invalid(parsed.error);

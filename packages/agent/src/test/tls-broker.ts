@@ -16,6 +16,8 @@ export interface TlsBroker {
   port: number;
   received: Received[];
   connects: { clientId: string; serial: string }[];
+  /** Publishes as the control plane would (QoS 1, retained by default). */
+  publish(topic: string, payload: string, retain?: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +67,12 @@ export async function startTlsBroker(ca: TestCa, port = 0): Promise<TlsBroker> {
     port: (server.address() as AddressInfo).port,
     received,
     connects,
+    publish: (topic, payload, retain = true) =>
+      new Promise<void>((resolve, reject) =>
+        broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain, dup: false }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      ),
     stop: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
