@@ -23,7 +23,12 @@ export async function writeMosquittoConfig(dir: string, opts: MosquittoConfigOpt
   await writeFile(file('ca.pem'), opts.pki.caChainPem, { mode: 0o644 });
   await writeFile(file('server.crt'), opts.pki.gateway.certPem + opts.pki.issuingCertPem, { mode: 0o644 });
   await writeFile(file('server.key'), opts.pki.gateway.keyPem, { mode: 0o600 });
-  await writeFile(file('acl'), 'pattern readwrite edgefleet/devices/%u/#\n', { mode: 0o644 });
+  // Devices read their whole namespace (desired state included) and write only what they report.
+  const acl = [
+    'pattern read edgefleet/devices/%u/#',
+    ...['heartbeat', 'events', 'telemetry', 'state'].map((t) => `pattern write edgefleet/devices/%u/${t}`),
+  ];
+  await writeFile(file('acl'), `${acl.join('\n')}\n`, { mode: 0o644 });
   const config = [
     'per_listener_settings false',
     'persistence false',

@@ -3,7 +3,9 @@ import { devicesRouter } from './routers/devices.ts';
 import { enrollTokensRouter } from './routers/enroll-tokens.ts';
 import { groupsRouter } from './routers/groups.ts';
 import { modelsRouter } from './routers/models.ts';
+import { pinsRouter } from './routers/pins.ts';
 import { publisherKeysRouter } from './routers/publisher-keys.ts';
+import { rolloutsRouter } from './routers/rollouts.ts';
 import { systemRouter } from './routers/system.ts';
 import { tokensRouter } from './routers/tokens.ts';
 import { usersRouter } from './routers/users.ts';
@@ -19,6 +21,8 @@ export const appRouter = router({
   groups: groupsRouter,
   models: modelsRouter,
   publisherKeys: publisherKeysRouter,
+  rollouts: rolloutsRouter,
+  pins: pinsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -6,6 +6,8 @@ import { registerEnrollTokenCommands } from './commands/enroll-tokens.ts';
 import { registerGroupCommands } from './commands/groups.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerModelCommands } from './commands/models.ts';
+import { registerPinCommands } from './commands/pins.ts';
+import { registerRolloutCommands } from './commands/rollouts.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { CliError, DEFAULT_URL } from './context.ts';
 
@@ -26,6 +28,8 @@ export function buildProgram(argv: string[] = []): Command {
   registerGroupCommands(program);
   registerKeyCommands(program);
   registerModelCommands(program);
+  registerRolloutCommands(program);
+  registerPinCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   // Commander would read `--version` anywhere as the program's own flag, but after a subcommand
   // it is that command's option (`models publish --version 1.2.0`): only offer it without one.

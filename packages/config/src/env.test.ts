@@ -49,6 +49,12 @@ describe('loadEnv', () => {
     expect(env.EDGEFLEET_TRUST_PROXY).toBe(true);
   });
 
+  it('runs the rollout engine unless EDGEFLEET_ENGINE=off', () => {
+    expect(loadEnv({}).EDGEFLEET_ENGINE).toBe('on');
+    expect(loadEnv({ EDGEFLEET_ENGINE: 'off' }).EDGEFLEET_ENGINE).toBe('off');
+    expect(() => loadEnv({ EDGEFLEET_ENGINE: 'maybe' })).toThrowError(/EDGEFLEET_ENGINE/);
+  });
+
   it('says which setting is wrong', () => {
     expect(() => loadEnv({ DATABASE_URL: 'mysql://x' })).toThrowError(ConfigError);
     expect(() => loadEnv({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL/);

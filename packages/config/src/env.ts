@@ -73,6 +73,12 @@ const ZEnv = z.object({
   /** `bucket` in the path rather than the host name, as most self-hosted S3 servers need. */
   EDGEFLEET_S3_FORCE_PATH_STYLE: flag,
   EDGEFLEET_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /**
+   * Whether this gateway may run the rollout engine. With `on`, the gateways take turns by a
+   * database lock (one leads at a time); `off` keeps a gateway out of it, e.g. a replica that only
+   * serves devices. Rollouts do not advance while no gateway runs it.
+   */
+  EDGEFLEET_ENGINE: z.enum(['on', 'off']).default('on'),
 });
 
 export type Env = z.infer<typeof ZEnv> & { publicUrl: string };

@@ -10,6 +10,7 @@ import { deviceTopicAllowed } from './acl.ts';
 import type { DeviceBroker } from './device-broker.ts';
 import { type Log, Presence } from './presence.ts';
 import { startRevocationPoller } from './revocation.ts';
+import { StateIngest, type StateReportCounts } from './state-ingest.ts';
 
 export interface AedesBrokerOptions {
   db: Db;
@@ -23,6 +24,8 @@ export interface AedesBrokerOptions {
 
 export interface EmbeddedBroker extends DeviceBroker {
   port: number;
+  /** State reports handled since start, for health and tests. */
+  stateReports(): StateReportCounts;
 }
 
 /** A client that keeps asking for what it may not have is closed after this many refusals. */
@@ -35,12 +38,14 @@ const SERVER_UNAVAILABLE = 3;
  * The embedded MQTT broker: Aedes behind TLS with client certificates. A client is admitted
  * only if its certificate chains to the fleet CA, the client id is the certificate's CN and
  * the serial passes checkDeviceCertificate; a device may only use its own topics; revoked
- * devices are cut within about a second; presence and heartbeats reach the database.
+ * devices are cut within about a second; presence, heartbeats and state reports reach the
+ * database.
  */
 export async function startAedesBroker(opts: AedesBrokerOptions): Promise<EmbeddedBroker> {
   const { db } = opts;
   const log = opts.log ?? ((m: string) => console.warn(`[mqtt] ${m}`));
   const presence = new Presence(db, log, opts.presenceFlushMs);
+  const stateIngest = new StateIngest(db, log);
   const serials = new WeakMap<Client, string>();
   const refusals = new WeakMap<Client, number>();
   const live = new Map<string, Client>();
@@ -123,7 +128,12 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
     presence.connection(client.id, false);
   });
   broker.on('publish', (packet, client) => {
-    if (!client || packet.topic !== topics.heartbeat(client.id)) return;
+    if (!client) return;
+    // The ACL has already confined the client to its own namespace, so `client.id` is the device.
+    if (packet.topic === topics.state(client.id)) {
+      return stateIngest.receive(client.id, Buffer.from(packet.payload));
+    }
+    if (packet.topic !== topics.heartbeat(client.id)) return;
     let body: unknown;
     try {
       body = JSON.parse(packet.payload.toString());
@@ -186,13 +196,27 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
     disconnect(deviceId) {
       live.get(deviceId)?.close();
     },
+    publish(topic, payload, { retain }) {
+      return new Promise<void>((resolve, reject) => {
+        const packet = {
+          cmd: 'publish' as const,
+          topic,
+          payload: Buffer.from(payload),
+          qos: 1 as const,
+          retain,
+          dup: false,
+        };
+        broker.publish(packet, (e) => (e ? reject(e) : resolve()));
+      });
+    },
+    stateReports: () => stateIngest.counts(),
     async close() {
       await poller.stop();
       const closed = new Promise<void>((r) => server.close(() => r()));
       await new Promise<void>((r) => broker.close(() => r()));
       for (const socket of sockets) socket.destroy(); // also those still before CONNECT
       await closed;
-      await presence.close();
+      await Promise.all([presence.close(), stateIngest.close()]);
     },
   };
 }

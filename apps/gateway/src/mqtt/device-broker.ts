@@ -9,4 +9,9 @@ export interface DeviceBroker {
   connectedDeviceIds(): string[];
   /** Closes a device's live connection, if any (revocation). */
   disconnect(deviceId: string): void;
+  /**
+   * Publishes as the control plane, QoS 1. A retained message is also handed to every client
+   * that subscribes later (the `desired` doorbell reaches a device that was offline).
+   */
+  publish(topic: string, payload: string | Buffer, opts: { retain: boolean }): Promise<void>;
 }

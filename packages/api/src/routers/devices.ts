@@ -9,6 +9,7 @@ import {
   setDeviceTags,
 } from '@edgefleet/core/identity/devices';
 import { parsePreauthorizationFile, preauthorizeDevices } from '@edgefleet/core/identity/preauthorize';
+import { deviceModels } from '@edgefleet/core/rollouts/queries';
 import { z } from 'zod';
 import { router, scopedProcedure } from '../trpc.ts';
 import { ZDeviceListInput, ZGroupName, ZTagKey, ZTags } from './device-inputs.ts';
@@ -35,6 +36,11 @@ export const devicesRouter = router({
   get: scopedProcedure('devices:read')
     .input(ZId)
     .query(({ ctx, input }) => getDevice(ctx.db, input.id)),
+
+  /** Per model: what the device should run (desired) and what it reports it runs (installed). */
+  models: scopedProcedure('devices:read')
+    .input(z.object({ deviceId: z.string().min(1).max(64) }))
+    .query(({ ctx, input }) => deviceModels(ctx.db, input.deviceId)),
 
   approve: scopedProcedure('devices:write')
     .meta({ target: 'device', auditedInCore: true })

@@ -1,4 +1,5 @@
 import { getModel, listModels } from '@edgefleet/core/registry/models';
+import { modelDeployments } from '@edgefleet/core/rollouts/queries';
 import { ZModelName } from '@edgefleet/protocol/registry';
 import { z } from 'zod';
 import { router, scopedProcedure } from '../trpc.ts';
@@ -14,4 +15,9 @@ export const modelsRouter = router({
   get: scopedProcedure('models:read')
     .input(z.object({ name: ZModelName }))
     .query(({ ctx, input }) => getModel(ctx.db, input.name)),
+
+  /** Per version: how many devices serve it and how many are meant to. */
+  deployments: scopedProcedure('models:read')
+    .input(z.object({ name: ZModelName }))
+    .query(({ ctx, input }) => modelDeployments(ctx.db, input.name)),
 });
