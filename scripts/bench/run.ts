@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { findRepoRoot } from '@edgefleet/config/env';
 import { artifactUpload } from './artifact-upload.ts';
 import { type BenchResult, renderMarkdown } from './lib.ts';
+import { rolloutPlan } from './rollout-plan.ts';
 
 const smoke = process.argv.includes('--smoke');
-const benches = [artifactUpload];
+const benches = [artifactUpload, rolloutPlan];
 
 const results: BenchResult[] = [];
 for (const bench of benches) {
