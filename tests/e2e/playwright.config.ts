@@ -45,7 +45,8 @@ export default defineConfig({
     process.env.EDGEFLEET_E2E_EXTERNAL === '1'
       ? undefined
       : {
-          command: 'npm start',
+          // `npm start` behind a wrapper that owns the embedded database, so tests can seed it (db.ts).
+          command: 'node --import tsx tests/e2e/serve.ts',
           cwd: repoRoot,
           url: `${BASE_URL}/api/health`,
           timeout: 240_000,

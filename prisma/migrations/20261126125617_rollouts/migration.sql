@@ -139,9 +139,6 @@ CREATE INDEX "rollouts_createdAt_idx" ON "rollouts"("createdAt");
 CREATE INDEX "rollouts_versionId_idx" ON "rollouts"("versionId");
 
 -- CreateIndex
-CREATE INDEX "rollout_devices_rolloutId_state_idx" ON "rollout_devices"("rolloutId", "state");
-
--- CreateIndex
 CREATE INDEX "rollout_devices_rolloutId_phase_state_idx" ON "rollout_devices"("rolloutId", "phase", "state");
 
 -- CreateIndex

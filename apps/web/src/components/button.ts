@@ -12,6 +12,7 @@ export const buttonStyles = {
   ghost: `${base} px-2.5 py-1.5 text-slate-600 hover:bg-slate-100 hover:text-slate-900`,
   dangerSmall: `${base} bg-white px-2.5 py-1 text-xs text-red-700 ring-1 ring-red-200 ring-inset hover:bg-red-50`,
   small: `${base} bg-white px-2.5 py-1 text-xs text-slate-700 ring-1 ring-slate-300 ring-inset hover:bg-slate-50`,
+  smallPrimary: `${base} bg-indigo-600 px-2.5 py-1 text-xs text-white shadow-sm hover:bg-indigo-500`,
 } as const;
 
 export const inputStyles =

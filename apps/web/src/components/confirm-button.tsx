@@ -12,6 +12,7 @@ export function ConfirmButton({
   pending,
   error,
   onConfirm,
+  className = buttonStyles.danger,
 }: {
   label: string;
   question: string;
@@ -20,11 +21,13 @@ export function ConfirmButton({
   pending: boolean;
   error?: string | undefined;
   onConfirm: () => void;
+  /** The first button's look; page-level actions use `buttonStyles.dangerOutline` to match the buttons beside them. */
+  className?: string;
 }) {
   const [confirming, setConfirming] = useState(false);
   if (!confirming) {
     return (
-      <button type="button" className={buttonStyles.danger} onClick={() => setConfirming(true)}>
+      <button type="button" className={className} onClick={() => setConfirming(true)}>
         {label}
       </button>
     );

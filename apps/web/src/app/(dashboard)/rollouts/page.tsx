@@ -1,41 +1,112 @@
-import { Rocket } from 'lucide-react';
+import { ChevronLeft, ChevronRight, Plus, Rocket } from 'lucide-react';
 import type { Metadata } from 'next';
-import { EmptyState } from '@/components/empty-state';
-import { InlineLink } from '@/components/inline-link';
+import Link from 'next/link';
+import { buttonStyles } from '@/components/button';
+import { Card } from '@/components/card';
+import { NotAllowed } from '@/components/not-allowed';
 import { PageHeader } from '@/components/page-header';
+import { TableEmpty } from '@/components/table';
+import { guarded } from '@/lib/server-guard';
+import { getCaller } from '@/server/caller';
+import { ROLLOUT_PAGE_SIZE, type RolloutListParams, readRolloutParams, rolloutsHref } from './_components/list-params';
+import { RolloutsEmpty } from './_components/rollouts-empty';
+import { RolloutsTable } from './_components/rollouts-table';
+import { label } from './_components/states';
+import { RolloutStatusChips } from './_components/status-chips';
 
 export const metadata: Metadata = { title: 'Rollouts · EdgeFleet' };
 
-export default function RolloutsPage() {
+const disabled = `${buttonStyles.secondary} pointer-events-none opacity-50`;
+
+function Paging({ params, nextCursor }: { params: RolloutListParams; nextCursor: string | null }) {
+  const prevHref = params.cursor
+    ? rolloutsHref(params, { cursor: params.prev.at(-1) || null, prev: params.prev.slice(0, -1) })
+    : null;
+  const nextHref = nextCursor
+    ? rolloutsHref(params, { cursor: nextCursor, prev: [...params.prev, params.cursor ?? ''] })
+    : null;
+  if (!prevHref && !nextHref) return null;
+  return (
+    <nav aria-label="Pagination" className="flex justify-end gap-2 border-t border-slate-200 px-5 py-3">
+      {prevHref ? (
+        <Link href={prevHref} className={buttonStyles.secondary}>
+          <ChevronLeft className="size-4" aria-hidden="true" /> Previous
+        </Link>
+      ) : (
+        <span className={disabled} aria-disabled="true">
+          <ChevronLeft className="size-4" aria-hidden="true" /> Previous
+        </span>
+      )}
+      {nextHref ? (
+        <Link href={nextHref} className={buttonStyles.secondary}>
+          Next <ChevronRight className="size-4" aria-hidden="true" />
+        </Link>
+      ) : (
+        <span className={disabled} aria-disabled="true">
+          Next <ChevronRight className="size-4" aria-hidden="true" />
+        </span>
+      )}
+    </nav>
+  );
+}
+
+export default async function RolloutsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const params = readRolloutParams(await searchParams);
+  const { caller } = await getCaller();
+  const [me, page] = await Promise.all([
+    caller.system.whoami(),
+    guarded(() =>
+      caller.rollouts.list({
+        ...(params.status ? { status: [params.status] } : {}),
+        limit: ROLLOUT_PAGE_SIZE,
+        cursor: params.cursor,
+      }),
+    ),
+  ]);
+  if (page.forbidden) {
+    return <NotAllowed title="You can't view rollouts">Your role does not include the rollouts:read scope.</NotAllowed>;
+  }
+  const canWrite = me.scopes.includes('rollouts:write');
+  const { items, nextCursor } = page.data;
+  const filtered = params.status !== null || params.cursor !== null;
+
   return (
     <>
       <PageHeader
         title="Rollouts"
         description="Phased deployments of a model version to a set of devices, with health gates, pause and rollback."
+        actions={
+          canWrite ? (
+            <Link href="/rollouts/new" className={buttonStyles.primary}>
+              <Plus className="size-4" aria-hidden="true" />
+              New rollout
+            </Link>
+          ) : null
+        }
       />
-      <EmptyState
-        testId="rollouts-empty"
-        icon={Rocket}
-        title="No rollouts yet"
-        description="A rollout targets a published model version at a device selector and moves through phases while health gates stay green."
-        steps={[
-          {
-            title: 'Publish a model first',
-            body: (
-              <>
-                Rollouts deploy a version from the registry. See <InlineLink href="/models">Models</InlineLink> for how
-                CI publishes one, and <InlineLink href="/devices">Devices</InlineLink> to enroll the boxes that will
-                receive it.
-              </>
-            ),
-          },
-          {
-            title: 'Start a rollout',
-            body: 'Target a device group, start with a small canary phase and widen it as health holds.',
-            command: 'npx edgefleet rollouts create --model detector@1.0.0 --selector group=lab --phases 10,50,100',
-          },
-        ]}
-      />
+      {items.length === 0 && !filtered ? (
+        <RolloutsEmpty canWrite={canWrite} />
+      ) : (
+        <div className="space-y-4">
+          <RolloutStatusChips params={params} />
+          <Card>
+            {items.length === 0 ? (
+              <TableEmpty icon={Rocket} title={`No ${label(params.status ?? '')} rollouts`} testId="rollouts-no-match">
+                <Link href="/rollouts" className="font-medium text-indigo-600 hover:text-indigo-500">
+                  Show all rollouts
+                </Link>
+              </TableEmpty>
+            ) : (
+              <RolloutsTable rollouts={items} now={Date.now()} />
+            )}
+            <Paging params={params} nextCursor={nextCursor} />
+          </Card>
+        </div>
+      )}
     </>
   );
 }

@@ -14,6 +14,7 @@ import { type DeviceAction, DeviceActionButton } from '../_components/device-act
 import { DeviceStatusBadge, OnlineDot } from '../_components/device-status-badge';
 import { CertificatesTable } from './_components/certificates-table';
 import { DeviceFacts } from './_components/device-facts';
+import { DeviceModels } from './_components/device-models';
 import { TagsEditor } from './_components/tags-editor';
 
 export const metadata: Metadata = { title: 'Device · EdgeFleet' };
@@ -55,10 +56,15 @@ function Meta({ label, children }: { label: string; children: React.ReactNode })
   );
 }
 
+const emptyWhenMissing = (e: unknown): never[] => {
+  if (e instanceof TRPCError && (e.code === 'NOT_FOUND' || e.code === 'BAD_REQUEST')) return [];
+  throw e;
+};
+
 export default async function DevicePage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const { caller } = await getCaller();
-  const [me, result] = await Promise.all([
+  const [me, result, models, pins] = await Promise.all([
     caller.system.whoami(),
     guarded(() =>
       caller.devices.get({ id }).catch((e: unknown) => {
@@ -66,6 +72,9 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
         throw e;
       }),
     ),
+    // An unknown id is the device query's to answer (404 page); these only add to it.
+    guarded(() => caller.devices.models({ deviceId: id }).catch(emptyWhenMissing)),
+    guarded(() => caller.pins.list({ deviceId: id }).catch(emptyWhenMissing)),
   ]);
   if (result.forbidden) {
     return <NotAllowed title="You can't view devices">Your role does not include the devices:read scope.</NotAllowed>;
@@ -116,6 +125,18 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
       <StatusNote status={d.status} canWrite={canWrite} />
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
+          <Card>
+            <CardHeader
+              title="Models"
+              description="What the control plane wants this device to run, and what its agent reports it serves."
+            />
+            <DeviceModels
+              deviceId={d.id}
+              initialModels={models.forbidden ? [] : models.data}
+              initialPins={pins.forbidden ? [] : pins.data}
+              canWrite={canWrite}
+            />
+          </Card>
           <Card>
             <CardHeader title="Hardware and software" description="As the agent reported it at enrollment." />
             <DeviceFacts facts={d.facts} />

@@ -1,0 +1,1 @@
+export const DEVICE_PAGE_SIZE = 50;
