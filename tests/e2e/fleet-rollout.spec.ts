@@ -17,6 +17,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(root, 'packages/cli/bin/edgefleet.js');
 const DEVICES = 50;
 const GATEWAY = 'https://127.0.0.1:8453';
+/** playwright.config.ts runs the gateway's MQTT on this port. */
+const MQTT_PORT = '8893';
 
 test.describe.configure({ timeout: 600_000 });
 
@@ -105,6 +107,8 @@ test('50 agents: a phased rollout succeeds, a broken version rolls itself back, 
         String(DEVICES),
         '--server',
         GATEWAY,
+        '--mqtt-port',
+        MQTT_PORT,
         '--token',
         enrollToken.token,
         '--ca-fingerprint',
