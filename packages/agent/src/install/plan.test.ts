@@ -69,6 +69,14 @@ describe('planSteps', () => {
     expect(planSteps(instruction(desired('1.0.0', 'a')), installed(serving()), [])).toEqual([]);
   });
 
+  it('installs a new version whose bytes equal the serving one: its own smoke test must pass before it serves', () => {
+    // Same sha as 1.0.0, but 1.1.0's signed metadata (smoke test, card) differs.
+    const [first] = planSteps(instruction(desired('1.1.0', 'a')), installed(serving()), []);
+    expect(first?.kind).not.toBe('noop');
+    expect(first).toMatchObject({ version: '1.1.0' });
+    expect(['download', 'verify', 'install']).toContain(first?.kind);
+  });
+
   it('walks a new version through download, verify, install into the inactive slot, activate, health check', () => {
     const want = instruction(desired('1.1.0', 'c', { attempt: 2, rolloutId: 'ro_1' }));
     const [download] = planSteps(want, installed(serving()), []);

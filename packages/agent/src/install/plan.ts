@@ -116,7 +116,11 @@ function planModel(
     purpose: 'serve',
   };
   const serving = m?.serving ? m.slots[m.serving] : undefined;
-  if (serving?.sha256 === d.sha256) {
+  // A version is its bytes and its signed metadata: a new version with the same bytes (a new
+  // smoke test, a relabel) still goes through prepare and its own smoke test.
+  const same = (slot: { version: string; sha256: string } | undefined) =>
+    slot?.sha256 === d.sha256 && slot.version === d.version;
+  if (same(serving)) {
     if (m?.switch && !m.switch.healthy && m.switch.version === d.version) {
       return { kind: 'health-check', ...job, healthCheckSeconds: d.healthCheckSeconds };
     }
@@ -138,7 +142,7 @@ function planModel(
   }
 
   // Already installed in a slot that is not serving: switch to it, no download.
-  const ready = (['a', 'b'] as const).find((s) => s !== m?.serving && m?.slots[s]?.sha256 === d.sha256);
+  const ready = (['a', 'b'] as const).find((s) => s !== m?.serving && same(m?.slots[s]));
   if (ready) {
     if (m?.shadowLoaded) return { kind: 'shadow-clear', model: d.model };
     const holders = d.force ? [] : lockHolders(locks, d.model);
