@@ -1,29 +1,9 @@
 import { Readable } from 'node:stream';
 import { DomainError } from '@edgefleet/core/errors';
+import { publishedArtifactSize } from '@edgefleet/core/registry/models';
+import { parseRange } from '@edgefleet/protocol/http-range';
 import type { Services } from './context.ts';
 import { pullStream } from './pull-stream.ts';
-
-export type ByteRange = { start: number; end: number };
-
-/**
- * A single `bytes=` range against a blob of `size` bytes (RFC 9110 §14.1.2): `a-b`, `a-`, `-n`.
- * Returns null to serve the whole blob (no header, several ranges, a unit we do not speak) and
- * 'unsatisfiable' for a range that starts past the end.
- */
-export function parseRange(header: string | null, size: number): ByteRange | null | 'unsatisfiable' {
-  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (start >= size) return 'unsatisfiable';
-  if (end < start) return null;
-  return { start, end };
-}
 
 /** Does an If-None-Match / If-Range value name this entity tag? (Weak comparison, fine for immutable blobs.) */
 const matches = (header: string, etag: string) =>
@@ -35,12 +15,8 @@ const matches = (header: string, etag: string) =>
  * Only artifacts of published versions are served: an upload in progress stays invisible.
  */
 export async function serveArtifact(req: Request, services: Services, sha256: string): Promise<Response> {
-  const artifact = await services.db.modelArtifact.findFirst({
-    where: { sha256, uploadedAt: { not: null }, version: { status: 'published' } },
-    select: { sizeBytes: true },
-  });
-  if (!artifact || !(await services.artifacts.has(sha256))) throw new DomainError('NOT_FOUND', 'No such artifact');
-  const size = Number(artifact.sizeBytes);
+  const size = await publishedArtifactSize(services.db, sha256);
+  if (size === null || !(await services.artifacts.has(sha256))) throw new DomainError('NOT_FOUND', 'No such artifact');
   const etag = `"${sha256}"`;
   const headers = new Headers({
     etag,

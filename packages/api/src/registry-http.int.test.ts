@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { makePublisherKey, signVersionForTest, targetFor } from '@edgefleet/core/registry/testing';
 import { createTestDatabase, testDatabaseKinds } from '@edgefleet/db/testing';
+import { parseRange } from '@edgefleet/protocol/http-range';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRange } from './registry-download.ts';
 import { createApiHarness, createTestPki } from './test/harness.ts';
 
 const kinds = await testDatabaseKinds();

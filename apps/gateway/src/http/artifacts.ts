@@ -1,44 +1,13 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Db } from '@edgefleet/db/client';
+import { publishedArtifactSize } from '@edgefleet/core/registry/models';
+import { parseRange } from '@edgefleet/protocol/http-range';
 import { HttpRefusal } from './body.ts';
 import { authenticateDevice } from './device-auth.ts';
 import { sendError } from './respond.ts';
 import type { Handler } from './route.ts';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-/**
- * `Range: bytes=N-`, `bytes=N-M` or `bytes=-N` against a blob of `size` bytes (RFC 9110 §14.1.2).
- * null: serve the whole blob (no header, several ranges, another unit); 'unsatisfiable': 416.
- * The same rules as the dashboard's registry download (packages/api/src/registry-download.ts).
- */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): { start: number; end: number } | null | 'unsatisfiable' {
-  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (start >= size) return 'unsatisfiable';
-  if (end < start) return null;
-  return { start, end };
-}
-
-/** Only an artifact of a published version exists for devices: an upload in progress stays invisible. */
-async function publishedArtifactSize(db: Db, sha256: string): Promise<number | null> {
-  const artifact = await db.modelArtifact.findFirst({
-    where: { sha256, uploadedAt: { not: null }, version: { status: 'published' } },
-    select: { sizeBytes: true },
-  });
-  return artifact ? Number(artifact.sizeBytes) : null;
-}
 
 /**
  * `GET /v1/artifacts/<sha256>` for an accepted device: the blob, streamed (one chunk in memory),

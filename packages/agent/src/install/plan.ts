@@ -1,6 +1,6 @@
 import type { TDesiredArtifact, TDesiredModel } from '@edgefleet/protocol/rollout';
+import { compareSemver } from '@edgefleet/protocol/semver';
 import type { TargetCheck } from './instruction.ts';
-import { compareSemver } from './semver.ts';
 import { otherSlot, type SlotName } from './slots.ts';
 
 /** Which install an operation belongs to; failures are remembered per (version, attempt, rollout). */

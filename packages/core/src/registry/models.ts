@@ -1,7 +1,7 @@
 import type { Db, Prisma } from '@edgefleet/db/client';
 import type { TModelCard, TTensorSignature } from '@edgefleet/protocol/registry';
+import { compareSemver } from '@edgefleet/protocol/semver';
 import { DomainError } from '../errors.ts';
-import { compareSemver } from './semver.ts';
 import { verifySignedVersion } from './signed-metadata.ts';
 
 /** Read side of the registry: only published versions exist for readers. */
@@ -163,4 +163,13 @@ function signatureHolds(
   } catch {
     return false;
   }
+}
+
+/** Size of a blob that belongs to a published version; null while its upload is in progress, or unknown. */
+export async function publishedArtifactSize(db: Db, sha256: string): Promise<number | null> {
+  const artifact = await db.modelArtifact.findFirst({
+    where: { sha256, uploadedAt: { not: null }, version: { status: 'published' } },
+    select: { sizeBytes: true },
+  });
+  return artifact ? Number(artifact.sizeBytes) : null;
 }

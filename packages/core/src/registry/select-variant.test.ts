@@ -1,6 +1,6 @@
+import { compareSemver } from '@edgefleet/protocol/semver';
 import { describe, expect, it } from 'vitest';
 import { selectVariant } from './select-variant.ts';
-import { compareSemver } from './semver.ts';
 
 const v = (runtime: string, accelerator: string, precision: string) => ({ runtime, accelerator, precision });
 const fleetBuild = [

@@ -1,6 +1,6 @@
 import type { Db } from '@edgefleet/db/client';
+import { compareSemver } from '@edgefleet/protocol/semver';
 import { DomainError } from '../errors.ts';
-import { compareSemver } from '../registry/semver.ts';
 
 /** Per-device and per-model views of what should run and what runs (device page, model page). */
 

@@ -1,5 +1,5 @@
 import { type Db, Prisma } from '@edgefleet/db/client';
-import { compareSemver } from '../registry/semver.ts';
+import { compareSemver } from '@edgefleet/protocol/semver';
 import { type DesiredWrite, setDesired, setShadow } from './desired.ts';
 import type { RunningRollout } from './engine-state.ts';
 import { noVariantReason, type VariantArtifact, variantPicker } from './variants.ts';

@@ -1,7 +1,7 @@
 import { type Db, Prisma } from '@edgefleet/db/client';
+import { compareSemver } from '@edgefleet/protocol/semver';
 import type { Principal } from '../access.ts';
 import { DomainError } from '../errors.ts';
-import { compareSemver } from '../registry/semver.ts';
 import { type DesiredWrite, setDesired } from './desired.ts';
 import {
   addRolloutEvents,

@@ -1,9 +1,6 @@
-import { SEMVER } from '@edgefleet/protocol/registry';
+import { SEMVER } from './registry.ts';
 
-/**
- * semver 2.0.0 precedence (numeric core, a pre-release sorts before its release, build metadata
- * ignored). The same rule as core's registry/semver.ts; the agent does not depend on core.
- */
+/** semver 2.0.0 precedence: numeric core, a pre-release sorts before its release, build metadata ignored. */
 export function compareSemver(a: string, b: string): number {
   const pa = SEMVER.exec(a);
   const pb = SEMVER.exec(b);
