@@ -13,8 +13,8 @@ import { DeviceFilters } from './_components/device-filters';
 import { DevicesEmpty } from './_components/devices-empty';
 import { DevicesTable } from './_components/devices-table';
 import { type ListParams, listHref, readListParams, toListQuery } from './_components/list-params';
-import { Pagination } from './_components/pagination';
-import { StatusChips } from './_components/status-chips';
+import { DevicePagination } from './_components/pagination';
+import { DeviceStatusChips } from './_components/status-chips';
 
 export const metadata: Metadata = { title: 'Devices · EdgeFleet' };
 
@@ -89,7 +89,7 @@ export default async function DevicesPage({
     <>
       {header}
       <div className="space-y-4">
-        <StatusChips params={params} counts={counts.data} />
+        <DeviceStatusChips params={params} counts={counts.data} />
         <Card>
           <DeviceFilters params={params} groups={groups.forbidden ? [] : groups.data} />
           {devices.length === 0 ? (
@@ -102,7 +102,7 @@ export default async function DevicesPage({
               now={Date.now()}
             />
           )}
-          <Pagination params={params} nextCursor={nextCursor} shown={devices.length} total={total} />
+          <DevicePagination params={params} nextCursor={nextCursor} shown={devices.length} total={total} />
         </Card>
       </div>
     </>

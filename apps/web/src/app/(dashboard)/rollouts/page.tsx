@@ -1,54 +1,21 @@
-import { ChevronLeft, ChevronRight, Plus, Rocket } from 'lucide-react';
+import { Plus, Rocket } from 'lucide-react';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { buttonStyles } from '@/components/button';
 import { Card } from '@/components/card';
 import { NotAllowed } from '@/components/not-allowed';
 import { PageHeader } from '@/components/page-header';
+import { Pagination } from '@/components/pagination';
 import { TableEmpty } from '@/components/table';
 import { guarded } from '@/lib/server-guard';
 import { getCaller } from '@/server/caller';
-import { ROLLOUT_PAGE_SIZE, type RolloutListParams, readRolloutParams, rolloutsHref } from './_components/list-params';
+import { ROLLOUT_PAGE_SIZE, readRolloutParams, rolloutsHref } from './_components/list-params';
 import { RolloutsEmpty } from './_components/rollouts-empty';
 import { RolloutsTable } from './_components/rollouts-table';
 import { label } from './_components/states';
 import { RolloutStatusChips } from './_components/status-chips';
 
 export const metadata: Metadata = { title: 'Rollouts · EdgeFleet' };
-
-const disabled = `${buttonStyles.secondary} pointer-events-none opacity-50`;
-
-function Paging({ params, nextCursor }: { params: RolloutListParams; nextCursor: string | null }) {
-  const prevHref = params.cursor
-    ? rolloutsHref(params, { cursor: params.prev.at(-1) || null, prev: params.prev.slice(0, -1) })
-    : null;
-  const nextHref = nextCursor
-    ? rolloutsHref(params, { cursor: nextCursor, prev: [...params.prev, params.cursor ?? ''] })
-    : null;
-  if (!prevHref && !nextHref) return null;
-  return (
-    <nav aria-label="Pagination" className="flex justify-end gap-2 border-t border-slate-200 px-5 py-3">
-      {prevHref ? (
-        <Link href={prevHref} className={buttonStyles.secondary}>
-          <ChevronLeft className="size-4" aria-hidden="true" /> Previous
-        </Link>
-      ) : (
-        <span className={disabled} aria-disabled="true">
-          <ChevronLeft className="size-4" aria-hidden="true" /> Previous
-        </span>
-      )}
-      {nextHref ? (
-        <Link href={nextHref} className={buttonStyles.secondary}>
-          Next <ChevronRight className="size-4" aria-hidden="true" />
-        </Link>
-      ) : (
-        <span className={disabled} aria-disabled="true">
-          Next <ChevronRight className="size-4" aria-hidden="true" />
-        </span>
-      )}
-    </nav>
-  );
-}
 
 export default async function RolloutsPage({
   searchParams,
@@ -103,7 +70,7 @@ export default async function RolloutsPage({
             ) : (
               <RolloutsTable rollouts={items} now={Date.now()} />
             )}
-            <Paging params={params} nextCursor={nextCursor} />
+            <Pagination params={params} nextCursor={nextCursor} href={(change) => rolloutsHref(params, change)} />
           </Card>
         </div>
       )}

@@ -1,9 +1,8 @@
 import { TRPCError } from '@trpc/server';
-import { ArrowLeft } from 'lucide-react';
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { Alert } from '@/components/alert';
+import { BackLink } from '@/components/back-link';
 import { Card, CardHeader } from '@/components/card';
 import { CopyButton } from '@/components/copy-button';
 import { NotAllowed } from '@/components/not-allowed';
@@ -86,12 +85,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
 
   return (
     <>
-      <Link
-        href="/devices"
-        className="mb-4 inline-flex items-center gap-1 text-sm font-medium text-slate-500 hover:text-slate-800"
-      >
-        <ArrowLeft className="size-4" aria-hidden="true" /> Devices
-      </Link>
+      <BackLink href="/devices">Devices</BackLink>
       <div className="mb-6 flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0">
           <div className="flex flex-wrap items-center gap-3">

@@ -1,8 +1,8 @@
-import { ArrowLeft, ShieldCheck } from 'lucide-react';
+import { ShieldCheck } from 'lucide-react';
 import type { Metadata } from 'next';
 import { headers } from 'next/headers';
-import Link from 'next/link';
 import { Alert } from '@/components/alert';
+import { BackLink } from '@/components/back-link';
 import { Card, CardHeader } from '@/components/card';
 import { CopyButton } from '@/components/copy-button';
 import { NotAllowed } from '@/components/not-allowed';
@@ -36,12 +36,7 @@ export default async function EnrollPage() {
 
   return (
     <>
-      <Link
-        href="/devices"
-        className="mb-4 inline-flex items-center gap-1 text-sm font-medium text-slate-500 hover:text-slate-800"
-      >
-        <ArrowLeft className="size-4" aria-hidden="true" /> Devices
-      </Link>
+      <BackLink href="/devices">Devices</BackLink>
       <PageHeader
         title="Enroll devices"
         description="Create an enrollment token, run the agent on the device with it, and approve the device if the token asks for approval."

@@ -1,7 +1,6 @@
-import { ArrowLeft } from 'lucide-react';
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { Alert } from '@/components/alert';
+import { BackLink } from '@/components/back-link';
 import { Card, CardHeader } from '@/components/card';
 import { NotAllowed } from '@/components/not-allowed';
 import { PageHeader } from '@/components/page-header';
@@ -23,12 +22,7 @@ export default async function GroupsPage() {
   const canWrite = me.scopes.includes('devices:write');
   return (
     <>
-      <Link
-        href="/devices"
-        className="mb-4 inline-flex items-center gap-1 text-sm font-medium text-slate-500 hover:text-slate-800"
-      >
-        <ArrowLeft className="size-4" aria-hidden="true" /> Devices
-      </Link>
+      <BackLink href="/devices">Devices</BackLink>
       <PageHeader
         title="Device groups"
         description="Static groups hold the devices assigned to them; dynamic groups hold every device whose tags match a selector."

@@ -1,9 +1,10 @@
 import { TRPCError } from '@trpc/server';
-import { ArrowLeft, Rocket } from 'lucide-react';
+import { Rocket } from 'lucide-react';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { Alert } from '@/components/alert';
+import { BackLink } from '@/components/back-link';
 import { Badge } from '@/components/badge';
 import { buttonStyles } from '@/components/button';
 import { Card, CardHeader } from '@/components/card';
@@ -41,12 +42,7 @@ export default async function ModelPage({ params }: { params: Promise<{ name: st
 
   return (
     <>
-      <Link
-        href="/models"
-        className="mb-4 inline-flex items-center gap-1 text-sm font-medium text-slate-500 hover:text-slate-800"
-      >
-        <ArrowLeft className="size-4" aria-hidden="true" /> Models
-      </Link>
+      <BackLink href="/models">Models</BackLink>
       <div className="mb-6 flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0">
           <div className="flex flex-wrap items-center gap-3">

@@ -1,8 +1,7 @@
 import { TRPCError } from '@trpc/server';
-import { ArrowLeft } from 'lucide-react';
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { BackLink } from '@/components/back-link';
 import { NotAllowed } from '@/components/not-allowed';
 import { guarded } from '@/lib/server-guard';
 import { getCaller } from '@/server/caller';
@@ -29,12 +28,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
   }
   return (
     <>
-      <Link
-        href="/rollouts"
-        className="mb-4 inline-flex items-center gap-1 text-sm font-medium text-slate-500 hover:text-slate-800"
-      >
-        <ArrowLeft className="size-4" aria-hidden="true" /> Rollouts
-      </Link>
+      <BackLink href="/rollouts">Rollouts</BackLink>
       <RolloutView
         initial={rollout.data}
         initialDevices={devices.data}

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
-import { ArrowLeft, Boxes } from 'lucide-react';
+import { Boxes } from 'lucide-react';
 import type { Metadata } from 'next';
-import Link from 'next/link';
+import { BackLink } from '@/components/back-link';
 import { EmptyState } from '@/components/empty-state';
 import { InlineLink } from '@/components/inline-link';
 import { NotAllowed } from '@/components/not-allowed';
@@ -44,12 +44,7 @@ export default async function NewRolloutPage({
 
   return (
     <>
-      <Link
-        href="/rollouts"
-        className="mb-4 inline-flex items-center gap-1 text-sm font-medium text-slate-500 hover:text-slate-800"
-      >
-        <ArrowLeft className="size-4" aria-hidden="true" /> Rollouts
-      </Link>
+      <BackLink href="/rollouts">Rollouts</BackLink>
       <PageHeader
         title="New rollout"
         description="Send a published model version to a set of devices, phase by phase, while health gates hold."

@@ -1,7 +1,7 @@
 import { Rocket } from 'lucide-react';
 import Link from 'next/link';
 import { buttonStyles } from '@/components/button';
-import { DataTable, tableCell, tableHeadCell } from '@/components/table';
+import { ActionsHead, DataTable, tableCell, tableHeadCell } from '@/components/table';
 import type { ModelDeployment, ModelVersionView } from '@/lib/router-types';
 
 function Count({ n, of, colour, testId }: { n: number; of: number; colour: string; testId: string }) {
@@ -43,11 +43,7 @@ export function WhereItRuns({
           <th className={tableHeadCell}>Version</th>
           <th className={tableHeadCell}>Serving</th>
           <th className={tableHeadCell}>Desired</th>
-          {canRollOut ? (
-            <th className={tableHeadCell}>
-              <span className="sr-only">Actions</span>
-            </th>
-          ) : null}
+          {canRollOut ? <ActionsHead /> : null}
         </>
       }
     >
