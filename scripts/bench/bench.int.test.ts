@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { agentInference } from './agent-inference.ts';
+import { agentMemory } from './agent-memory.ts';
+import { agentVerify } from './agent-verify.ts';
 import { artifactUpload } from './artifact-upload.ts';
-import { median } from './lib.ts';
+import { type BenchResult, median } from './lib.ts';
 import { rolloutPlan } from './rollout-plan.ts';
 
 /** The benchmark's smoke run (tiny input, one run): it keeps working, and its bounds hold. */
@@ -23,4 +26,26 @@ describe('npm run bench -- --smoke', () => {
     for (const m of result.measurements) expect(median(m.runs)).toBeGreaterThan(0);
     expect(result.reference && median(result.reference.runs)).toBeGreaterThan(0);
   }, 240_000);
+
+  it('times inference through the agent HTTP API and directly with session.run', async () => {
+    expectFigures(await agentInference.run({ smoke: true }), 4);
+  }, 120_000);
+
+  it('hashes a generated artifact with the agent digestFile and with sha256sum', async () => {
+    expectFigures(await agentVerify.run({ smoke: true }), 3);
+  }, 120_000);
+
+  it('reads the RSS of the real edgefleet-agent binary, idle against a local broker, and of a bare node', async () => {
+    expectFigures(await agentMemory.run({ smoke: true }), 3);
+  }, 180_000);
 });
+
+/** Every measurement and the reference have one run with a positive figure, and the ratio can be taken. */
+function expectFigures(result: BenchResult, measurements: number) {
+  expect(result.measurements).toHaveLength(measurements);
+  for (const m of [...result.measurements, result.reference]) {
+    expect(m?.runs).toHaveLength(1);
+    expect(median(m?.runs ?? [])).toBeGreaterThan(0);
+  }
+  expect(result.measurements.some((m) => m.name === result.ratioOf)).toBe(true);
+}

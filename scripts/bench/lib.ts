@@ -86,7 +86,8 @@ export function timed(
   });
 }
 
-const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const fmt = (x: number) =>
+  x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.1 || x === 0 ? x.toFixed(2) : x.toPrecision(2);
 
 export function renderMarkdown(results: BenchResult[], when: Date): string {
   const lines = [

@@ -5,12 +5,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findRepoRoot } from '@edgefleet/config/env';
+import { agentInference } from './agent-inference.ts';
+import { agentMemory } from './agent-memory.ts';
+import { agentVerify } from './agent-verify.ts';
 import { artifactUpload } from './artifact-upload.ts';
 import { type BenchResult, renderMarkdown } from './lib.ts';
 import { rolloutPlan } from './rollout-plan.ts';
 
 const smoke = process.argv.includes('--smoke');
-const benches = [artifactUpload, rolloutPlan];
+const benches = [artifactUpload, rolloutPlan, agentInference, agentVerify, agentMemory];
 
 const results: BenchResult[] = [];
 for (const bench of benches) {

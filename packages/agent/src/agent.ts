@@ -10,6 +10,7 @@ import type { InstallService } from './install/service.ts';
 import type { DeviceLink, LinkFactory } from './mqtt-link.ts';
 import { type Credentials, recoverRenewal, renewalDue, renewCertificate } from './renew.ts';
 import { abortable, type Clock, isAbort, type Log, withTimeout } from './runtime.ts';
+import type { AgentTelemetry } from './telemetry/reporter.ts';
 
 export interface AgentDeps {
   dataDir: DataDir;
@@ -24,6 +25,8 @@ export interface AgentDeps {
   renew?: (dataDir: DataDir, server: URL, current: Credentials) => Promise<Date>;
   /** Model installs: refreshed on each connect and doorbell, its state reports published while connected. */
   installer?: InstallService;
+  /** Telemetry and events: sampled and queued beside the connection, delivered while connected. */
+  telemetry?: AgentTelemetry;
 }
 
 type SessionEnd = { kind: 'interrupted'; error: Error } | { kind: 'renew' } | { kind: 'stopped' };
@@ -61,12 +64,14 @@ export class Agent {
     const installing = this.deps.installer
       ?.run(installs.signal)
       .catch((e) => log(`model installs stopped: ${errorMessage(e)}`));
+    const reporting = this.deps.telemetry?.run(signal).catch((e) => log(`telemetry stopped: ${errorMessage(e)}`));
     try {
       await this.connectionLoop(signal);
     } finally {
       signal.removeEventListener('abort', stopInstalls);
       installs.abort();
       await installing;
+      await reporting;
     }
     await this.setState({ connection: 'stopped' });
     log('stopped');
@@ -89,17 +94,21 @@ export class Agent {
       let end: SessionEnd;
       let connected = false;
       let detach: (() => void) | undefined;
+      let detachTelemetry: ((end: SessionEnd) => Promise<void>) | undefined;
       try {
         await abortable(link.connect(), signal);
         connected = true;
         log(`connected to mqtts://${identity.mqtt.host}:${port} as ${identity.deviceId}`);
         await this.setState({ connection: 'connected', lastConnectedAt: this.deps.clock.now().toISOString() });
         detach = await this.attachInstaller(link, identity);
+        detachTelemetry = this.deps.telemetry?.attach(link, `mqtts://${identity.mqtt.host}:${port}`);
         end = await this.session(link, identity, signal);
       } catch (e) {
         end = isAbort(e) ? { kind: 'stopped' } : { kind: 'interrupted', error: e as Error };
       }
       detach?.();
+      // Before disconnecting: on a clean stop it delivers agent_stopped (briefly) over this link.
+      await detachTelemetry?.(end);
       await link.disconnect();
       if (end.kind === 'stopped') break;
       if (end.kind === 'renew') continue;

@@ -48,9 +48,9 @@ describe('CA pinning', () => {
 });
 
 describe('device key and CSR', () => {
-  it('makes an RSA-2048 CSR whose signature verifies and whose key matches the issued cert', () => {
+  it('makes an RSA-2048 CSR whose signature verifies and whose key matches the issued cert', async () => {
     const key = generateDeviceKey();
-    const csrPem = createCsr(key.keyPem, 'dev_x');
+    const csrPem = await createCsr(key.keyPem, 'dev_x');
     const csr = forge.pki.certificationRequestFromPem(csrPem);
     expect(csr.verify()).toBe(true);
     expect((csr.publicKey as forge.pki.rsa.PublicKey).n.bitLength()).toBe(2048);

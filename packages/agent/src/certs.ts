@@ -1,5 +1,4 @@
 import { createHash, createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
 import { AgentError } from './errors.ts';
 
 /** A fresh RSA-2048 key pair, made on the device; the private half never leaves it. */
@@ -11,11 +10,14 @@ export function generateDeviceKey(): { keyPem: string; publicKeyPem: string } {
   };
 }
 
-/** PKCS#10 request signed with the device key (SHA-256). The CN is a hint; the CA sets the real one. */
-export function createCsr(keyPem: string, commonName: string): string {
-  const key = forge.pki.privateKeyFromPem(
-    createPrivateKey(keyPem).export({ type: 'pkcs1', format: 'pem' }).toString(),
-  ) as forge.pki.rsa.PrivateKey;
+/**
+ * PKCS#10 request signed with the device key (SHA-256). The CN is a hint; the CA sets the real one.
+ * node-forge is imported here, on first use (enrolment, a renewal), not by every agent start: a
+ * running agent would otherwise keep it in memory for a CSR it makes a few times a year.
+ */
+export async function createCsr(keyPem: string, commonName: string): Promise<string> {
+  const { default: forge } = await import('node-forge');
+  const key = forge.pki.privateKeyFromPem(createPrivateKey(keyPem).export({ type: 'pkcs1', format: 'pem' }).toString());
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
   csr.setSubject([{ name: 'commonName', value: commonName }]);

@@ -68,7 +68,7 @@ export async function enroll(deps: EnrollDeps, opts: EnrollOptions): Promise<Enr
   await dataDir.write('ca', caChainPem);
   const key = generateDeviceKey();
   await dataDir.write('key', key.keyPem);
-  const csr = createCsr(key.keyPem, 'edgefleet-device');
+  const csr = await createCsr(key.keyPem, 'edgefleet-device');
   const facts = await deps.collectFacts();
 
   const client = new GatewayClient(server, { ca: caChainPem });

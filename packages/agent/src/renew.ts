@@ -39,7 +39,7 @@ export async function renewCertificate(dataDir: DataDir, server: URL, current: C
   const client = new GatewayClient(server, { ca: current.caPem, cert: current.certPem, key: current.keyPem });
   const res = await client.postJson(
     '/v1/certificate/renew',
-    { v: PROTOCOL_VERSION, csr: createCsr(next.keyPem, current.deviceId) },
+    { v: PROTOCOL_VERSION, csr: await createCsr(next.keyPem, current.deviceId) },
     ZRenewResponse,
   );
   const info = certificateInfo(res.certificate);

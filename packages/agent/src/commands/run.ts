@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { Agent } from '../agent.ts';
 import { DataDir } from '../data-dir.ts';
 import { AgentError } from '../errors.ts';
@@ -12,6 +12,8 @@ import { createInstaller } from '../install/service.ts';
 import type { AgentIo } from '../io.ts';
 import { awsIotLink } from '../mqtt-link.ts';
 import { type Log, systemClock } from '../runtime.ts';
+import { openTelemetry } from '../telemetry/open.ts';
+import type { TelemetryMode } from '../telemetry/reporter.ts';
 import { duration, listenPort, port } from './options.ts';
 
 interface RunFlags {
@@ -20,7 +22,15 @@ interface RunFlags {
   heartbeat: number;
   inferencePort: number;
   inferenceHost: string;
+  telemetryInterval: number;
+  telemetryMode: TelemetryMode;
+  summaryEvery: number;
 }
+
+const telemetryMode = (value: string): TelemetryMode => {
+  if (value !== 'all' && value !== 'summary') throw new InvalidArgumentError('must be all or summary');
+  return value;
+};
 
 export function registerRunCommand(program: Command, io: AgentIo) {
   program
@@ -34,6 +44,14 @@ export function registerRunCommand(program: Command, io: AgentIo) {
     .option('--heartbeat <duration>', 'heartbeat interval', duration, 30_000)
     .option('--inference-port <port>', 'port of the local inference API (KServe v2; 0: any free one)', listenPort, 7070)
     .option('--inference-host <host>', 'address the inference API listens on (keep it local)', '127.0.0.1')
+    .option('--telemetry-interval <duration>', 'how often system and inference figures are sampled', duration, 10_000)
+    .option(
+      '--telemetry-mode <mode>',
+      'all: send every sample; summary: send samples without inference or anomaly only every --summary-every',
+      telemetryMode,
+      'all' as TelemetryMode,
+    )
+    .option('--summary-every <duration>', 'in summary mode, how often a quiet sample is sent', duration, 5 * 60_000)
     .action(async (flags: RunFlags) => {
       const controller = new AbortController();
       const stop = (sig: NodeJS.Signals) => {
@@ -60,6 +78,17 @@ export function registerRunCommand(program: Command, io: AgentIo) {
         clock: systemClock,
         log,
       });
+      const telemetry = await openTelemetry({
+        dataDir,
+        deviceId: identity.deviceId,
+        inference: models,
+        installer,
+        clock: systemClock,
+        log,
+        intervalMs: flags.telemetryInterval,
+        mode: flags.telemetryMode,
+        summaryEveryMs: flags.summaryEvery,
+      });
       const api = await startInferenceApi({
         server: models,
         locks,
@@ -85,6 +114,7 @@ export function registerRunCommand(program: Command, io: AgentIo) {
           reconnect: { initialMs: 1000, maxMs: 5 * 60_000, jitter: 0.3 },
           mqttPort: flags.mqttPort,
           installer,
+          telemetry,
         });
         await agent.run(controller.signal);
       } finally {

@@ -1,6 +1,8 @@
 import type { TModelTargetCustom } from '@edgefleet/protocol/registry';
 import type { TInferenceStats, TShadowStats } from '@edgefleet/protocol/rollout';
+import type { TInferenceWindow } from '@edgefleet/protocol/telemetry';
 import { type Clock, type Log, systemClock } from '../runtime.ts';
+import { InferenceWindows } from '../telemetry/inference-windows.ts';
 import type { Backend, Session } from './backend.ts';
 import { InferenceError } from './errors.ts';
 import { SessionLease } from './lease.ts';
@@ -85,6 +87,8 @@ export class ModelServer {
   /** prepare() calls under way for models that serve nothing yet. */
   private readonly firstLoads = new Map<string, number>();
   private readonly shadowRuns = new Set<Promise<void>>();
+  /** Per-interval figures for telemetry, beside the rolling window of the state reports. */
+  private readonly windows = new InferenceWindows();
   private readonly clock: Clock;
   private readonly random: () => number;
 
@@ -225,13 +229,16 @@ export class ModelServer {
     try {
       outputs = await lease.session.infer(inputs);
     } catch (e) {
-      entry.stats.record(prepared.version, performance.now() - started, false);
+      const failedMs = performance.now() - started;
+      entry.stats.record(prepared.version, failedMs, false);
+      this.windows.record(model, prepared.version, failedMs, false);
       throw e;
     } finally {
       lease.exit();
     }
     const ms = performance.now() - started;
     entry.stats.record(prepared.version, ms, true);
+    this.windows.record(model, prepared.version, ms, true);
     this.sampleShadow(entry, inputs, outputs, ms);
     return { model, version: prepared.version, outputs };
   }
@@ -245,6 +252,11 @@ export class ModelServer {
     if (!entry) return { stats: [] };
     const shadow = entry.shadow?.tally.stats();
     return { stats: entry.stats.snapshot().slice(0, 8), ...(shadow ? { shadow } : {}) };
+  }
+
+  /** Requests, errors and latency per served version since the last call (telemetry's interval), then starts over. */
+  takeInferenceWindows(): TInferenceWindow[] {
+    return this.windows.take();
   }
 
   /** False while a model that serves nothing yet is being prepared (the agent starting up). */

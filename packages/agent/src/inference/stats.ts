@@ -1,9 +1,6 @@
 import type { TInferenceStats } from '@edgefleet/protocol/rollout';
-
-/** Upper bounds (ms) of the latency buckets; one more bucket holds everything slower. */
-export const LATENCY_BUCKETS_MS = [
-  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000,
-] as const;
+// One list of bucket bounds: telemetry publishes these histograms as they are.
+import { LATENCY_BUCKETS_MS } from '@edgefleet/protocol/telemetry';
 
 /** Fixed-bucket latency histogram: constant memory however many requests, mergeable. */
 export class LatencyHistogram {

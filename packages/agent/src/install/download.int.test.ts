@@ -116,6 +116,20 @@ describe('downloadArtifact', () => {
     expect(fleet.requests).toEqual([]);
   });
 
+  it('refuses early when memory cannot hold the model, counting what the replaced version frees', async () => {
+    const MiB = 2 ** 20;
+    const memory = { neededBytes: 300 * MiB, freedBytes: 100 * MiB };
+    await expect(downloadArtifact(options({ memory, freemem: () => 150 * MiB }))).rejects.toMatchObject({
+      retryable: false,
+      message:
+        'not enough memory: the model needs 300.0 MB, 150.0 MB is available and unloading the version it ' +
+        'replaces frees 100.0 MB; the serving and previous versions are kept',
+    });
+    expect(fleet.requests).toEqual([]);
+    await downloadArtifact(options({ memory, freemem: () => 200 * MiB }));
+    expect(await readFile(final())).toEqual(bytes);
+  });
+
   it('stops at once when aborted, keeping the part for later', async () => {
     const controller = new AbortController();
     fleet.faults.push({ kind: 'cut', fraction: 0.5 });

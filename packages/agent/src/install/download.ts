@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat, statfs } from 'node:fs/promises';
+import { freemem } from 'node:os';
 import { dirname } from 'node:path';
 import { Backoff, type BackoffPolicy } from '../backoff.ts';
 import { AgentError, errorMessage } from '../errors.ts';
@@ -41,6 +42,13 @@ export interface DownloadOptions {
   statfs?: StatFs;
   /** Free space to leave on the disk after the download. */
   reserveBytes?: number;
+  /**
+   * What the model needs in memory once loaded (its signed `memoryBytes`) and what unloading the
+   * version it replaces gives back; absent when the artifact declares no need.
+   */
+  memory?: { neededBytes: number; freedBytes: number };
+  /** Memory available now; default os.freemem (MemAvailable on Linux: free plus reclaimable cache). */
+  freemem?: () => number;
   idleTimeoutMs?: number;
 }
 
@@ -109,7 +117,10 @@ export async function downloadArtifact(opts: DownloadOptions): Promise<void> {
   await fsyncDir(dirname(opts.finalFile));
 }
 
-/** Refuses early, before any byte is fetched, when the disk cannot take the rest of the artifact. */
+/**
+ * Refuses early, before any byte is fetched, when the disk cannot take the rest of the artifact or
+ * memory cannot hold the model: retrying would not help until an operator frees some.
+ */
 async function preflight(opts: DownloadOptions, have: number): Promise<void> {
   const fs = await (opts.statfs ?? statfs)(dirname(opts.partFile));
   const free = Number(fs.bavail) * Number(fs.bsize);
@@ -119,6 +130,16 @@ async function preflight(opts: DownloadOptions, have: number): Promise<void> {
     throw new DownloadError(
       `not enough disk space: ${mb(free)} free, the artifact needs ${mb(opts.length - have)} more ` +
         `(${mb(opts.length)} in all) plus a ${mb(reserve)} reserve; the serving and previous versions are kept`,
+      false,
+    );
+  }
+  const memory = opts.memory;
+  const available = memory ? (opts.freemem ?? freemem)() : 0;
+  if (memory && available + memory.freedBytes < memory.neededBytes) {
+    throw new DownloadError(
+      `not enough memory: the model needs ${mb(memory.neededBytes)}, ${mb(available)} is available` +
+        (memory.freedBytes > 0 ? ` and unloading the version it replaces frees ${mb(memory.freedBytes)}` : '') +
+        '; the serving and previous versions are kept',
       false,
     );
   }

@@ -13,6 +13,7 @@ import type { VerifiedInstruction } from './instruction.ts';
 import { Reconciler, type ReconcilerDeps } from './reconciler.ts';
 import { SlotStore, ZInstallState } from './slots.ts';
 
+const MiB = 2 ** 20;
 let h: InstallHarness;
 let v1: SeededVersion;
 let v2: SeededVersion;
@@ -295,6 +296,43 @@ describe('the install reconciler', () => {
     expect(failed?.install).toMatchObject({ version: '1.0.0', retryable: false });
     expect(failed?.install?.reason).toContain('not enough disk space');
     expect(artifactRequests(sha(v1))).toEqual([]);
+  });
+
+  it('refuses before downloading a model that declares more memory than is available', async () => {
+    const dev = await h.device();
+    const run = await start(dev, { download: { freemem: () => 200 * MiB } });
+    const big = await h.publish('4.0.0', { variants: [{ memoryBytes: 512 * MiB }] });
+    await dev.desire(big);
+    await run.refresh();
+    const failed = await until('failed', () => (run.model()?.install?.step === 'failed' ? run.model() : null));
+    expect(failed?.install).toMatchObject({ version: '4.0.0', retryable: false });
+    expect(failed?.install?.reason).toBe(
+      'not enough memory: the model needs 512.0 MB, 200.0 MB is available; the serving and previous versions are kept',
+    );
+    expect(artifactRequests(sha(big))).toEqual([]);
+    expect(run.runtime.calls.filter((c) => c.startsWith('prepare'))).toEqual([]);
+  });
+
+  it('counts the memory the serving version gives back when it checks a replacement', async () => {
+    const dev = await h.device();
+    let available = 4096 * MiB;
+    const run = await start(dev, { download: { freemem: () => available } });
+    const small = await h.publish('4.1.0', { variants: [{ memoryBytes: 300 * MiB }] });
+    const larger = await h.publish('4.2.0', { variants: [{ memoryBytes: 350 * MiB }] });
+    const huge = await h.publish('4.3.0', { variants: [{ memoryBytes: 1024 * MiB }] });
+    await serving(dev, run, small);
+    available = 100 * MiB;
+    // 100 MB available + 300 MB given back by 4.1.0 ≥ 350 MB.
+    await serving(dev, run, larger);
+    await dev.desire(huge);
+    await run.refresh();
+    const failed = await until('failed', () => (run.model()?.install?.step === 'failed' ? run.model() : null));
+    expect(failed?.install?.reason).toBe(
+      'not enough memory: the model needs 1024.0 MB, 100.0 MB is available and unloading the version it replaces ' +
+        'frees 350.0 MB; the serving and previous versions are kept',
+    );
+    expect(failed?.serving?.version).toBe('4.2.0');
+    expect(artifactRequests(sha(huge))).toEqual([]);
   });
 
   it('switches back to the previous slot at once on a rollback instruction, without a download', async () => {

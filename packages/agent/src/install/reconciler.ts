@@ -29,7 +29,7 @@ export interface ReconcilerDeps {
   /** Called with the full state report after every change. */
   onReport?: (report: TStateReport) => void;
   random?: () => number;
-  download?: Pick<DownloadOptions, 'retry' | 'maxAttempts' | 'statfs' | 'reserveBytes' | 'idleTimeoutMs'>;
+  download?: Pick<DownloadOptions, 'retry' | 'maxAttempts' | 'statfs' | 'reserveBytes' | 'freemem' | 'idleTimeoutMs'>;
   crash?: CrashPolicy;
   /** Download progress is reported at most this often (default 5 s). */
   progressIntervalMs?: number;

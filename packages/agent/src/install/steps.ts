@@ -6,7 +6,14 @@ import type { VerifiedInstruction } from './instruction.ts';
 import { modelOf, type StateLedger } from './ledger.ts';
 import type { Job, Step } from './plan.ts';
 import type { ReconcilerDeps } from './reconciler.ts';
-import { emptyModelState, type InstallReport, type SlotContent, type SlotName, slotFileName } from './slots.ts';
+import {
+  emptyModelState,
+  type InstallReport,
+  otherSlot,
+  type SlotContent,
+  type SlotName,
+  slotFileName,
+} from './slots.ts';
 
 /** A step failed; `retryable` is what the report tells the engine. */
 export class StepError extends AgentError {
@@ -90,6 +97,8 @@ export class StepRunner {
     await this.setInstall(step.model, { version: step.version, attempt: step.attempt, step: 'downloading' }, step);
     this.deps.log(`${step.model}: downloading ${label(step)} (${length} bytes${have ? `, resuming at ${have}` : ''})`);
     let last = clock.now().getTime();
+    const target = this.ctx.instruction()?.targets[step.artifact.path];
+    const neededBytes = target?.ok ? target.custom.memoryBytes : undefined;
     await downloadArtifact({
       server: this.deps.server,
       sha256,
@@ -101,6 +110,7 @@ export class StepRunner {
       sleep: clock.sleep,
       random: this.deps.random,
       ...this.deps.download,
+      ...(neededBytes === undefined ? {} : { memory: { neededBytes, freedBytes: this.replacedMemory(step) } }),
       onProgress: (bytes, totalBytes) => {
         this.progress.set(step.model, { bytes, totalBytes });
         const now = clock.now().getTime();
@@ -111,6 +121,21 @@ export class StepRunner {
       },
     });
     this.progress.delete(step.model);
+  }
+
+  /**
+   * What unloading the version `job` replaces gives back, as that version's artifact declared (0
+   * when it declared nothing): the serving one for an install, the shadow candidate loaded now for
+   * a new shadow candidate (which runs beside the serving version, freeing none of it).
+   */
+  private replacedMemory(job: Job): number {
+    const ms = this.ledger.state.models[job.model];
+    if (!ms?.serving) return 0;
+    const shadow = this.shadows.get(job.model);
+    const slot = job.purpose === 'serve' ? ms.serving : shadow ? otherSlot(ms.serving) : undefined;
+    const content = slot ? ms.slots[slot] : undefined;
+    if (!content || (job.purpose === 'shadow' && content.version !== shadow?.version)) return 0;
+    return content.target.memoryBytes ?? 0;
   }
 
   private async verify(step: Extract<Step, { kind: 'verify' }>): Promise<void> {

@@ -12,6 +12,7 @@ import type { ModelRuntime } from '../install/model-runtime.ts';
 import { createInstaller } from '../install/service.ts';
 import { awsIotLink } from '../mqtt-link.ts';
 import { type Log, systemClock } from '../runtime.ts';
+import { openTelemetry, type TelemetryOptions } from '../telemetry/open.ts';
 import type { TrustSource } from '../trust.ts';
 
 export interface FleetOptions {
@@ -30,6 +31,8 @@ export interface FleetOptions {
   enrollConcurrency?: number;
   /** How often the installer refreshes without a doorbell. */
   refreshIntervalMs?: number;
+  /** Each device's telemetry (default: every 10 s; the metrics are this machine's). */
+  telemetry?: TelemetryOptions;
   log: Log;
   random?: () => number;
 }
@@ -159,6 +162,15 @@ export class Fleet {
       log: quiet,
       refreshIntervalMs: this.opts.refreshIntervalMs,
     });
+    const telemetry = await openTelemetry({
+      dataDir,
+      deviceId: identity.deviceId,
+      inference: models,
+      installer,
+      clock: systemClock,
+      log: quiet,
+      ...this.opts.telemetry,
+    });
     const agent = new Agent({
       dataDir,
       links: awsIotLink,
@@ -171,6 +183,7 @@ export class Fleet {
       reconnect: { initialMs: 1000, maxMs: 30_000, jitter: 0.5 },
       mqttPort: this.opts.mqttPort,
       installer,
+      telemetry,
     });
     view.phase = 'running';
     installer.onReport((report) => {
