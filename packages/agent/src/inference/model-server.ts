@@ -97,6 +97,16 @@ export class ModelServer {
     this.random = opts.random ?? Math.random;
   }
 
+  /** Why no backend here can run an artifact built for this runtime and accelerator (null: one can). */
+  async unsupported(target: Pick<TModelTargetCustom, 'runtime' | 'accelerator'>): Promise<string | null> {
+    try {
+      await selectBackend(this.opts.backends, target);
+      return null;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+
   async prepare(model: string, version: string, file: string, target: TModelTargetCustom): Promise<Prepared> {
     if (target.model !== model || target.version !== version) {
       throw new InferenceError(

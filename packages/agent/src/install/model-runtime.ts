@@ -17,4 +17,6 @@ export interface ModelRuntime<Prepared = unknown> {
   /** Releases a prepared model that will not be activated or shadowed after all. */
   discard?(prepared: Prepared): Promise<void>;
   report(model: string): { stats: TInferenceStats[]; shadow?: TShadowStats };
+  /** Preflight, before any download: why no backend here can run this artifact, or null when one can. */
+  unsupported?(target: Pick<TModelTargetCustom, 'runtime' | 'accelerator'>): Promise<string | null>;
 }

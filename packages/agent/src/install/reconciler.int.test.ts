@@ -298,6 +298,22 @@ describe('the install reconciler', () => {
     expect(artifactRequests(sha(v1))).toEqual([]);
   });
 
+  it('refuses before downloading an artifact no backend on the device can run', async () => {
+    const dev = await h.device();
+    const runtime = new FakeRuntime();
+    runtime.missingAccelerators.add('edgetpu');
+    const run = await start(dev, { runtime });
+    const tpu = await h.publish('5.0.0', {
+      variants: [{ runtime: 'tflite', accelerator: 'edgetpu', precision: 'int8' }],
+    });
+    await dev.desire(tpu);
+    await run.refresh();
+    const failed = await until('failed', () => (run.model()?.install?.step === 'failed' ? run.model() : null));
+    expect(failed?.install).toMatchObject({ version: '5.0.0', retryable: false });
+    expect(failed?.install?.reason).toContain('no backend here can use edgetpu');
+    expect(artifactRequests(sha(tpu))).toEqual([]);
+  });
+
   it('refuses before downloading a model that declares more memory than is available', async () => {
     const dev = await h.device();
     const run = await start(dev, { download: { freemem: () => 200 * MiB } });

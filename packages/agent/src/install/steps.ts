@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { TModelTargetCustom } from '@edgefleet/protocol/registry';
 import { AgentError, errorMessage } from '../errors.ts';
-import { digestFile, downloadArtifact } from './download.ts';
+import { DownloadError, digestFile, downloadArtifact } from './download.ts';
 import type { VerifiedInstruction } from './instruction.ts';
 import { modelOf, type StateLedger } from './ledger.ts';
 import type { Job, Step } from './plan.ts';
@@ -99,6 +99,9 @@ export class StepRunner {
     let last = clock.now().getTime();
     const target = this.ctx.instruction()?.targets[step.artifact.path];
     const neededBytes = target?.ok ? target.custom.memoryBytes : undefined;
+    // Preflight: an artifact no backend here can load is refused before a byte is fetched.
+    const unsupported = target?.ok ? await this.deps.runtime.unsupported?.(target.custom) : null;
+    if (unsupported) throw new DownloadError(`cannot run ${label(step)} on this device: ${unsupported}`, false);
     await downloadArtifact({
       server: this.deps.server,
       sha256,

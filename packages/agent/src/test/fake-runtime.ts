@@ -18,6 +18,8 @@ export class FakeRuntime implements ModelRuntime<FakePrepared> {
   readonly calls: string[] = [];
   /** Versions whose smoke test fails. */
   readonly failSmoke = new Set<string>();
+  /** Accelerators this "device" has no backend for (preflight refuses their artifacts). */
+  readonly missingAccelerators = new Set<string>();
   /** Called at the start of every prepare (e.g. to stop the agent there). */
   onPrepare?: (model: string, version: string) => void | Promise<void>;
 
@@ -28,6 +30,10 @@ export class FakeRuntime implements ModelRuntime<FakePrepared> {
     const bytes = await readFile(file);
     if (this.failSmoke.has(version)) throw new Error('smoke test: output[0] is NaN');
     return { model, version, file, bytes };
+  }
+
+  async unsupported(target: Pick<TModelTargetCustom, 'runtime' | 'accelerator'>): Promise<string | null> {
+    return this.missingAccelerators.has(target.accelerator) ? `no backend here can use ${target.accelerator}` : null;
   }
 
   async activate(model: string, prepared: FakePrepared): Promise<void> {
