@@ -1,4 +1,9 @@
-import { markNotified, signPendingInstructions } from '@edgefleet/core/rollouts/device-repository';
+import {
+  markNotified,
+  type SignedInstruction,
+  signPendingInstructions,
+  unannouncedInstructions,
+} from '@edgefleet/core/rollouts/device-repository';
 import type { DirectorKey } from '@edgefleet/core/rollouts/director-key';
 import type { Db } from '@edgefleet/db/client';
 import { PROTOCOL_VERSION, topics } from '@edgefleet/protocol/device';
@@ -13,6 +18,8 @@ export interface DesiredOutboxOptions {
   log: Log;
   /** How often to look for devices whose desired state changed (ms). */
   intervalMs?: number;
+  /** How often to ring again the doorbells that did not go out (ms). */
+  retryMs?: number;
   now?: () => Date;
 }
 
@@ -25,11 +32,12 @@ const BATCH = 500;
  * at once and one that connects later finds it waiting. Runs every `intervalMs` and when poked
  * (after an engine tick that notified devices). One round at a time; a poke during a round
  * schedules another right after it. A notice is marked sent only after the broker took it; one
- * that failed is not rung again (the instruction is signed already), which delays nothing for
- * long: the agent also refreshes on every (re)connect and on a timer.
+ * that failed (or a set signed on a device's own request) is rung again every `retryMs`.
  */
 export class DesiredOutbox {
   private readonly timer: NodeJS.Timeout;
+  private readonly retryTimer: NodeJS.Timeout;
+  private retryDue = false;
   private running: Promise<void> | null = null;
   private again = false;
   private closed = false;
@@ -37,6 +45,11 @@ export class DesiredOutbox {
   constructor(private readonly opts: DesiredOutboxOptions) {
     this.timer = setInterval(() => this.poke(), opts.intervalMs ?? 500);
     this.timer.unref();
+    this.retryTimer = setInterval(() => {
+      this.retryDue = true;
+      this.poke();
+    }, opts.retryMs ?? 30_000);
+    this.retryTimer.unref();
   }
 
   poke(): void {
@@ -57,11 +70,12 @@ export class DesiredOutbox {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.retryTimer);
     await this.running;
   }
 
   private async drain(): Promise<void> {
-    const { db, director, broker, log, now } = this.opts;
+    const { db, director, log, now } = this.opts;
     for (let full = true; full && !this.closed; ) {
       let signed: Awaited<ReturnType<typeof signPendingInstructions>>;
       try {
@@ -70,14 +84,27 @@ export class DesiredOutbox {
         return log(`signing instructions failed: ${String(e)}`);
       }
       full = signed.length >= BATCH;
-      for (const { deviceId, version, issuedAt } of signed) {
-        const notice: TDesiredNotice = { v: PROTOCOL_VERSION, instructionVersion: version, issuedAt };
-        try {
-          await broker.publish(topics.desired(deviceId), JSON.stringify(notice), { retain: true });
-          await markNotified(db, deviceId, version);
-        } catch (e) {
-          log(`doorbell for ${deviceId} v${version} not sent: ${String(e)}`);
-        }
+      await this.ring(signed);
+    }
+    if (this.retryDue && !this.closed) {
+      this.retryDue = false;
+      try {
+        await this.ring(await unannouncedInstructions(db, BATCH));
+      } catch (e) {
+        log(`doorbells not rung again: ${String(e)}`);
+      }
+    }
+  }
+
+  private async ring(signed: SignedInstruction[]): Promise<void> {
+    const { db, broker, log } = this.opts;
+    for (const { deviceId, version, issuedAt } of signed) {
+      const notice: TDesiredNotice = { v: PROTOCOL_VERSION, instructionVersion: version, issuedAt };
+      try {
+        await broker.publish(topics.desired(deviceId), JSON.stringify(notice), { retain: true });
+        await markNotified(db, deviceId, version);
+      } catch (e) {
+        log(`doorbell for ${deviceId} v${version} not sent (rung again later): ${String(e)}`);
       }
     }
   }

@@ -126,6 +126,19 @@ export async function signPendingInstructions(deps: RepositoryDeps, limit = 500)
   return signRows(deps, rows, (deps.now ?? (() => new Date()))());
 }
 
+/**
+ * Signed instructions whose doorbell has not gone out: a publish that failed, or a set signed on
+ * a device's own request. The outbox rings these again, so no change waits for a reconnect.
+ */
+export async function unannouncedInstructions(db: Db, limit = 500): Promise<SignedInstruction[]> {
+  const rows = await db.$queryRaw<Array<{ deviceId: string; version: number; changedAt: Date }>>`
+    SELECT i."deviceId", i."signedVersion" AS "version", i."changedAt"
+    FROM "device_instructions" i JOIN "devices" d ON d."id" = i."deviceId"
+    WHERE i."signedVersion" > i."notifiedVersion" AND NOT i."dirty" AND d."status" = 'accepted'
+    ORDER BY i."changedAt" LIMIT ${limit}`;
+  return rows.map((r) => ({ deviceId: r.deviceId, version: r.version, issuedAt: r.changedAt.toISOString() }));
+}
+
 /** Records that `version` was announced; never moves backwards. */
 export async function markNotified(db: Db, deviceId: string, version: number): Promise<void> {
   await db.deviceInstruction.updateMany({
