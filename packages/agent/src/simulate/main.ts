@@ -35,6 +35,8 @@ interface Flags {
   rate: number;
   failRate: number;
   statusEvery: number;
+  telemetryInterval: number;
+  telemetryMode: 'all' | 'summary';
   json?: boolean;
 }
 
@@ -48,9 +50,23 @@ const program = new Command('simulate')
   .option('--insecure-trust-on-first-use', 'trust whatever CA the gateway presents (a lab only)')
   .option('--data-dir <dir>', 'where the virtual devices keep their identities', '.edgefleet/simulator')
   .option('--mqtt-port <port>', 'MQTT port (default: the one the gateway names at enrollment)', port)
-  .option('--rate <rate>', 'heartbeat rate per device, e.g. 1/10s', rate, 30_000)
+  .addOption(
+    new Option('--rate <rate>', 'heartbeat rate per device, e.g. 1/10s').argParser(rate).default(30_000, '1/30s'),
+  )
   .option('--fail-rate <share>', 'share of installs that fail on purpose, e.g. 0.02 or 2%', share, 0)
-  .option('--status-every <duration>', 'how often to print progress', duration, 2000)
+  .addOption(
+    new Option('--status-every <duration>', 'how often to print progress').argParser(duration).default(2000, '2s'),
+  )
+  .addOption(
+    new Option('--telemetry-interval <duration>', 'how often each device reports metrics')
+      .argParser(duration)
+      .default(10_000, '10s'),
+  )
+  .addOption(
+    new Option('--telemetry-mode <mode>', 'all: every interval; summary: summaries and anomalies only')
+      .choices(['all', 'summary'])
+      .default('all'),
+  )
   .option('--json', 'print progress as one JSON object per line')
   .exitOverride();
 
@@ -74,6 +90,7 @@ try {
     mqttPort: flags.mqttPort,
     heartbeatMs: flags.rate,
     failRate: flags.failRate,
+    telemetry: { intervalMs: flags.telemetryInterval, mode: flags.telemetryMode },
     log: (line) => console.error(`[simulate] ${line}`),
   });
   const controller = new AbortController();
