@@ -11,10 +11,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { seededInputs, writeClassifierModel } from '../../packages/agent/src/test/models.ts';
+import { runCli } from '../../packages/cli/src/test/run-cli.ts';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, BASE_URL, signInAsAdmin, unique } from './fixtures';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(root, 'packages/cli/bin/edgefleet.js');
 const DEVICES = 50;
 const GATEWAY = 'https://127.0.0.1:8453';
 /** playwright.config.ts runs the gateway's MQTT on this port. */
@@ -22,30 +22,12 @@ const MQTT_PORT = '8893';
 
 test.describe.configure({ timeout: 600_000 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 test('50 agents: a phased rollout succeeds, a broken version rolls itself back, the dashboard shows both', async ({
   page,
 }) => {
   const dir = mkdtempSync(join(tmpdir(), 'ef-fleet-e2e-'));
   const env = { ...process.env, EDGEFLEET_CONFIG_DIR: dir, EDGEFLEET_URL: BASE_URL, EDGEFLEET_TOKEN: '' };
-  const cli = (args: string[]): Promise<Run> =>
-    new Promise((done) => {
-      const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    });
+  const cli = (args: string[]) => runCli(args, { cwd: dir, env });
   const ok = async (args: string[]) => {
     const r = await cli(args);
     expect(r.code, `edgefleet ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);

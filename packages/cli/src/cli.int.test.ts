@@ -1,22 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createApiHarness, createTestPki } from '@edgefleet/api/testing';
 import { serveFetch } from '@edgefleet/api/testing/http';
 import { enrollDevice } from '@edgefleet/core/identity/enroll';
 import { makeTestCsr } from '@edgefleet/core/pki/testing';
 import { createTestDatabase } from '@edgefleet/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const BIN = fileURLToPath(new URL('../bin/edgefleet.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { type CliRun, runCli } from './test/run-cli.ts';
 
 describe('edgefleet CLI against a running API', () => {
   let t: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -25,26 +16,9 @@ describe('edgefleet CLI against a running API', () => {
   let h: ReturnType<typeof createApiHarness>;
   const configDir = mkdtempSync(join(tmpdir(), 'ef-cli-'));
 
-  const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        env: {
-          ...process.env,
-          EDGEFLEET_CONFIG_DIR: configDir,
-          EDGEFLEET_URL: server.url,
-          EDGEFLEET_TOKEN: '',
-          ...env,
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  const cli = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+    runCli(args, {
+      env: { ...process.env, EDGEFLEET_CONFIG_DIR: configDir, EDGEFLEET_URL: server.url, EDGEFLEET_TOKEN: '', ...env },
     });
 
   beforeAll(async () => {

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createApiHarness, createTestPki } from '@edgefleet/api/testing';
 import { serveFetch } from '@edgefleet/api/testing/http';
 import { createTestDatabase } from '@edgefleet/db/testing';
@@ -11,14 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tufKeyId } from './registry/publisher-key.ts';
 import { hashFile } from './registry/upload.ts';
 import { buildTestOnnxModel } from './test/onnx-model.ts';
-
-const BIN = fileURLToPath(new URL('../bin/edgefleet.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { type CliRun, runCli } from './test/run-cli.ts';
 
 describe('edgefleet keys and models against a running API', () => {
   let t: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -31,21 +22,10 @@ describe('edgefleet keys and models against a running API', () => {
   const path = (name: string) => join(dir, name);
   const modelFile = path('mlp.onnx');
 
-  const cli = (args: string[], token: string): Promise<Run> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: dir,
-        env: { ...process.env, EDGEFLEET_CONFIG_DIR: dir, EDGEFLEET_URL: server.url, EDGEFLEET_TOKEN: token },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  const cli = (args: string[], token: string): Promise<CliRun> =>
+    runCli(args, {
+      cwd: dir,
+      env: { ...process.env, EDGEFLEET_CONFIG_DIR: dir, EDGEFLEET_URL: server.url, EDGEFLEET_TOKEN: token },
     });
   const versionCount = () => t.db.modelVersion.count();
 

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createApiHarness, createTestPki } from '@edgefleet/api/testing';
 import { serveFetch } from '@edgefleet/api/testing/http';
 import { runEngineTick } from '@edgefleet/core/rollouts/engine';
@@ -11,14 +9,7 @@ import { seedBareDevices, seedPublishedVersion } from '@edgefleet/core/rollouts/
 import { createTestDatabase } from '@edgefleet/db/testing';
 import { PROTOCOL_VERSION } from '@edgefleet/protocol/device';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const BIN = fileURLToPath(new URL('../bin/edgefleet.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { type CliRun, runCli } from './test/run-cli.ts';
 
 describe('edgefleet rollouts and pins against a running API', () => {
   let t: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -28,21 +19,10 @@ describe('edgefleet rollouts and pins against a running API', () => {
   let readToken: string;
   const dir = mkdtempSync(join(tmpdir(), 'ef-rollouts-cli-'));
 
-  const cli = (args: string[], token = opToken): Promise<Run> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: dir,
-        env: { ...process.env, EDGEFLEET_CONFIG_DIR: dir, EDGEFLEET_URL: server.url, EDGEFLEET_TOKEN: token },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  const cli = (args: string[], token = opToken): Promise<CliRun> =>
+    runCli(args, {
+      cwd: dir,
+      env: { ...process.env, EDGEFLEET_CONFIG_DIR: dir, EDGEFLEET_URL: server.url, EDGEFLEET_TOKEN: token },
     });
   const tagged = async (count: number, site: string) => {
     const ids = await seedBareDevices(t.db, count);
