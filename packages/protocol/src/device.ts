@@ -65,11 +65,15 @@ export const ZIssuedCertificate = z.object({
   notAfter: z.string(),
 });
 
+/** Where the device's MQTT connection goes (same host as the gateway's HTTPS); absent from older gateways. */
+const ZMqttEndpoint = z.object({ port: z.number().int().min(1).max(65_535) });
+
 export const ZEnrollResponse = z.discriminatedUnion('status', [
-  ZIssuedCertificate.extend({ status: z.literal('accepted'), deviceId: z.string() }),
+  ZIssuedCertificate.extend({ status: z.literal('accepted'), deviceId: z.string(), mqtt: ZMqttEndpoint.optional() }),
   z.object({
     status: z.literal('pending'),
     deviceId: z.string(),
+    mqtt: ZMqttEndpoint.optional(),
     /** One-time secret for /v1/enroll/poll; only returned by /v1/enroll. */
     pollSecret: z.string().optional(),
     retryAfterSeconds: z.number().int().positive(),
@@ -98,6 +102,10 @@ export const topics = {
   telemetry: (id: string) => `${TOPIC_ROOT}/${id}/telemetry`,
   state: (id: string) => `${TOPIC_ROOT}/${id}/state`,
   desired: (id: string) => `${TOPIC_ROOT}/${id}/desired`,
+  /** Diagnostics requests for the device (gateway → device, retained). */
+  diagnostics: (id: string) => `${TOPIC_ROOT}/${id}/diagnostics`,
+  /** The agent's last will: `{ v: 1, online: false }` when its connection dies uncleanly. */
+  status: (id: string) => `${TOPIC_ROOT}/${id}/status`,
 };
 
 export const ZHeartbeat = z.object({
