@@ -55,6 +55,22 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ EDGEFLEET_ENGINE: 'maybe' })).toThrowError(/EDGEFLEET_ENGINE/);
   });
 
+  it('limits enrollments to 120 a minute per address unless EDGEFLEET_ENROLL_RATE_LIMIT says otherwise', () => {
+    expect(loadEnv({}).EDGEFLEET_ENROLL_RATE_LIMIT).toBe(120);
+    expect(loadEnv({ EDGEFLEET_ENROLL_RATE_LIMIT: '5000' }).EDGEFLEET_ENROLL_RATE_LIMIT).toBe(5000);
+    expect(() => loadEnv({ EDGEFLEET_ENROLL_RATE_LIMIT: '0' })).toThrowError(/EDGEFLEET_ENROLL_RATE_LIMIT/);
+  });
+
+  it("serves the gateway's metrics on loopback by default, and can turn them off", () => {
+    const env = loadEnv({});
+    expect(env.EDGEFLEET_METRICS_BIND).toBe('127.0.0.1');
+    expect(env.EDGEFLEET_METRICS_PORT).toBe(9464);
+    expect(env.EDGEFLEET_METRICS_TOKEN).toBeUndefined();
+    expect(loadEnv({ EDGEFLEET_METRICS_PORT: '0' }).EDGEFLEET_METRICS_PORT).toBe(0);
+    expect(loadEnv({ EDGEFLEET_METRICS_BIND: '0.0.0.0' }).EDGEFLEET_METRICS_BIND).toBe('0.0.0.0');
+    expect(() => loadEnv({ EDGEFLEET_METRICS_TOKEN: 'short' })).toThrowError(/EDGEFLEET_METRICS_TOKEN/);
+  });
+
   it('says which setting is wrong', () => {
     expect(() => loadEnv({ DATABASE_URL: 'mysql://x' })).toThrowError(ConfigError);
     expect(() => loadEnv({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL/);

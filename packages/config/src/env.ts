@@ -79,6 +79,21 @@ const ZEnv = z.object({
    * serves devices. Rollouts do not advance while no gateway runs it.
    */
   EDGEFLEET_ENGINE: z.enum(['on', 'off']).default('on'),
+  /** The gateway's Prometheus listener (plain HTTP, `GET /metrics`); `0` turns it off. */
+  EDGEFLEET_METRICS_PORT: port(9464),
+  /** Where that listener binds: loopback by default, since it is for the operator's Prometheus, not devices. */
+  EDGEFLEET_METRICS_BIND: z.string().min(1).default('127.0.0.1'),
+  /** When set, the dashboard's `/metrics` requires `Authorization: Bearer <token>`. */
+  EDGEFLEET_METRICS_TOKEN: z.string().min(16, 'EDGEFLEET_METRICS_TOKEN must be at least 16 characters').optional(),
+  /**
+   * Enrollment requests allowed per minute from one address. Devices behind one NAT share it; a
+   * site enrolling hundreds of boxes at once (or the simulator) may need more than the default.
+   */
+  EDGEFLEET_ENROLL_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(120),
+  /** Days raw telemetry (one row per agent message) is kept before the retention job deletes it. */
+  EDGEFLEET_RETENTION_RAW_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  /** Days the 1-minute rollups (and device events) are kept. */
+  EDGEFLEET_RETENTION_ROLLUP_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
 export type Env = z.infer<typeof ZEnv> & { publicUrl: string };

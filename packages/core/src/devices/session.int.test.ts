@@ -83,7 +83,10 @@ describe.each(testDatabaseKinds())('device sessions on %s', (kind) => {
     expect(row.lastSeenAt).toEqual(at);
     const later = new Date('2031-05-05T05:06:00Z');
     await touchDevices(t.db, [a.deviceId, b.deviceId, a.deviceId], later);
-    expect((await t.db.device.findUniqueOrThrow({ where: { id: b.deviceId } })).lastSeenAt).toEqual(later);
+    const bRow = await t.db.device.findUniqueOrThrow({ where: { id: b.deviceId } });
+    expect(bRow.lastSeenAt).toEqual(later);
+    // b was offline (the liveness sweep's verdict, say): its heartbeat proves it is back.
+    expect(bRow.online).toBe(true);
     await markDeviceConnection(t.db, a.deviceId, false);
     row = await t.db.device.findUniqueOrThrow({ where: { id: a.deviceId } });
     expect(row.online).toBe(false);

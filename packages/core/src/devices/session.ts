@@ -49,10 +49,17 @@ export async function markDeviceConnection(db: Db, deviceId: string, online: boo
   await db.device.updateMany({ where: { id: deviceId }, data: { online, lastSeenAt: at } });
 }
 
-/** lastSeenAt for many devices in one statement: the broker batches heartbeats each second. */
+/**
+ * lastSeenAt for many devices in one statement: the broker batches heartbeats each second. A
+ * heartbeat also proves the device is online, so one the liveness sweep set offline (it fell
+ * silent without a disconnect, then resumed) comes back without reconnecting.
+ */
 export async function touchDevices(db: Db, deviceIds: string[], at: Date = new Date()) {
   if (deviceIds.length === 0) return;
-  await db.device.updateMany({ where: { id: { in: [...new Set(deviceIds)] } }, data: { lastSeenAt: at } });
+  await db.device.updateMany({
+    where: { id: { in: [...new Set(deviceIds)] } },
+    data: { lastSeenAt: at, online: true },
+  });
 }
 
 /**

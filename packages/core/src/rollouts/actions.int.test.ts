@@ -165,6 +165,36 @@ describe.each(testDatabaseKinds())('rollout actions, pins and views on %s', (kin
     expect((await abortRollout(deps(), testAdmin, id)).status).toBe('failed');
   });
 
+  it("rolling back a rollout also takes back devices a later rollout's rollback returned to its version", async () => {
+    const f = await fleet('act-rollback-chain', 2, 2);
+    const v3 = await seedPublishedVersion(db, { model: f.model, version: '3.0.0', publisher: f.v1.publisher });
+    const v2 = await db.modelVersion.findFirstOrThrow({ where: { modelId: f.v1.modelId, version: '2.0.0' } });
+    const id2 = await start(f);
+    await tick();
+    for (const d of f.devices) await report(f, d, 'succeeded');
+    await tick();
+    expect((await db.rollout.findUniqueOrThrow({ where: { id: id2 } })).status).toBe('completed');
+    const id3 = (
+      await createRollout(deps(), testAdmin, {
+        model: f.model,
+        version: '3.0.0',
+        selector: { kind: 'devices', deviceIds: f.devices },
+      })
+    ).id;
+    await tick();
+    for (const d of f.devices) expect(await desired(f, d)).toMatchObject({ versionId: v3.versionId });
+    // 3.0.0 is rolled back (by hand here, by a gate in production): the devices return to 2.0.0.
+    await rollbackRollout(deps(), testAdmin, id3, 'broken build');
+    for (const d of f.devices) {
+      expect(await desired(f, d)).toMatchObject({ versionId: v2.id, rollback: true, rolloutId: id3 });
+    }
+    // Rolling back 2.0.0 must now reach them too, though their entry was written by 3.0.0's rollback.
+    await rollbackRollout(deps(), testAdmin, id2, 'back to 1.0.0');
+    for (const d of f.devices) {
+      expect(await desired(f, d)).toMatchObject({ versionId: f.v1.versionId, rollback: true, rolloutId: id2 });
+    }
+  });
+
   it('rolls back a completed rollout on request, leaving devices a pin has since taken alone', async () => {
     const f = await fleet('act-rollback', 3, 2);
     const pinVersion = await seedPublishedVersion(db, { model: f.model, version: '1.5.0', publisher: f.v1.publisher });

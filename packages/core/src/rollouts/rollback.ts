@@ -21,13 +21,15 @@ interface Row {
   facts: unknown;
   desiredRollout: string | null;
   desiredVersion: string | null;
+  desiredRollback: boolean | null;
 }
 
 /**
  * Reverts the desired state of every device this rollout sent the version to (failed and timed
  * out ones too: their desired entry still names the version). Only entries the rollout still owns
- * are touched — desired.rolloutId is this rollout and the version is its version — so rolling back
- * an old rollout never undoes a pin or a later rollout. Devices that had taken the version move to
+ * are touched — the version is its version, written by this rollout or by a later rollout's
+ * rollback that returned the device to it — so rolling back an old rollout never undoes a pin or
+ * a later rollout still in place. Devices that had taken the version move to
  * `rolled_back`; failed and timed-out ones keep their state.
  */
 export async function revertDevices(
@@ -38,7 +40,8 @@ export async function revertDevices(
 ): Promise<RevertCounts> {
   const rows = await tx.$queryRaw<Row[]>`
     SELECT rd."deviceId", rd."state"::text AS "state", rd."previousVersionId", pv."version" AS "previousVersion",
-      d."facts", dd."rolloutId" AS "desiredRollout", dd."versionId" AS "desiredVersion"
+      d."facts", dd."rolloutId" AS "desiredRollout", dd."versionId" AS "desiredVersion",
+      dd."rollback" AS "desiredRollback"
     FROM "rollout_devices" rd
     JOIN "devices" d ON d."id" = rd."deviceId"
     LEFT JOIN "model_versions" pv ON pv."id" = rd."previousVersionId"
@@ -46,7 +49,11 @@ export async function revertDevices(
     WHERE rd."rolloutId" = ${rollout.id}
       AND rd."state" IN ('notified', 'downloading', 'verifying', 'installing', 'health_check', 'succeeded',
                          'failed', 'timed_out')`;
-  const owned = (r: Row) => r.desiredRollout === rollout.id && r.desiredVersion === rollout.versionId;
+  // Ours: written by this rollout, or by a later rollout's rollback that returned the device to
+  // this rollout's version (its entry names that later rollout). A pin (no rollout) is never ours.
+  const owned = (r: Row) =>
+    r.desiredVersion === rollout.versionId &&
+    (r.desiredRollout === rollout.id || (r.desiredRollback === true && r.desiredRollout !== null));
   const previous = await loadArtifacts(
     tx,
     rows.flatMap((r) => (owned(r) && r.previousVersionId ? [r.previousVersionId] : [])),

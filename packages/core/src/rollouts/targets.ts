@@ -9,8 +9,16 @@ import type { DbOrTx } from './events.ts';
  * without one row crossing into Node. Shared by planning, the selector preview and pins.
  */
 
-/** Accepted devices only; the selector's condition on `d`. Unknown groups and device ids are refused. */
-export async function selectorCondition(db: DbOrTx, selector: TRolloutSelector): Promise<Prisma.Sql> {
+/**
+ * Accepted devices only; the selector's condition on `d`. Unknown groups and device ids are refused,
+ * unless `refuseUnknown` is false (alert rules): then an unknown group matches no device, and device
+ * ids are not looked up, so those that do not exist simply match nothing.
+ */
+export async function selectorCondition(
+  db: DbOrTx,
+  selector: TRolloutSelector,
+  { refuseUnknown = true }: { refuseUnknown?: boolean } = {},
+): Promise<Prisma.Sql> {
   switch (selector.kind) {
     case 'all':
       return Prisma.sql`TRUE`;
@@ -21,12 +29,16 @@ export async function selectorCondition(db: DbOrTx, selector: TRolloutSelector):
         where: { name: selector.group },
         select: { id: true, selector: true },
       });
-      if (!group) throw new DomainError('NOT_FOUND', `No group named "${selector.group}"`);
+      if (!group) {
+        if (!refuseUnknown) return Prisma.sql`FALSE`;
+        throw new DomainError('NOT_FOUND', `No group named "${selector.group}"`);
+      }
       const tags = readSelector(group.selector);
       return tags ? Prisma.sql`d."tags" @> ${JSON.stringify(tags)}::jsonb` : Prisma.sql`d."groupId" = ${group.id}`;
     }
     case 'devices': {
       const ids = [...new Set(selector.deviceIds)];
+      if (!refuseUnknown) return Prisma.sql`d."id" = ANY(${ids}::text[])`;
       const found = await db.$queryRaw<{ id: string }[]>`
         SELECT "id" FROM "devices" WHERE "id" = ANY(${ids}::text[]) AND "status" = 'accepted'`;
       const known = new Set(found.map((r) => r.id));
