@@ -6,41 +6,76 @@ import { loadOrCreateFleetPki } from '@edgefleet/core/pki';
 import { createArtifactStore } from '@edgefleet/core/registry/artifact-store-from-env';
 import { loadOrCreateDirectorKey } from '@edgefleet/core/rollouts/director-key';
 import { createDb } from '@edgefleet/db/client';
+import { rateRules } from './http/rate-limit.ts';
+import { createGatewayLogger, logDeviceRequest, logFunction } from './log.ts';
+import { createGatewayMetrics } from './metrics.ts';
+import { type MetricsServer, startMetricsServer } from './metrics-server.ts';
 import { startGateway } from './server.ts';
 
 const env = loadEnv();
+const logger = createGatewayLogger({ level: env.EDGEFLEET_LOG_LEVEL });
 if (!env.DATABASE_URL) {
-  console.error('[gateway] DATABASE_URL is not set: start the control plane with `npm start`');
+  logger.fatal('DATABASE_URL is not set: start the control plane with `npm start`');
   process.exit(1);
 }
+const metrics = createGatewayMetrics();
+const requestLog = logDeviceRequest(logger.child({ component: 'http' }));
 const db = createDb({ url: env.DATABASE_URL, maxConnections: 4 });
 const started = performance.now();
 const secret = loadOrCreateSecret(env.EDGEFLEET_DATA_DIR, env.EDGEFLEET_SECRET);
 const pki = await loadOrCreateFleetPki(db, { secret, publicHost: env.EDGEFLEET_PUBLIC_HOST });
-console.log(`[gateway] fleet CA ${pki.fingerprint} (loaded in ${Math.round(performance.now() - started)} ms)`);
+logger.info(`fleet CA ${pki.fingerprint} (loaded in ${Math.round(performance.now() - started)} ms)`);
 const director = await loadOrCreateDirectorKey(db, { secret });
-console.log(`[gateway] director key ${director.keyId}`);
+logger.info(`director key ${director.keyId}`);
 const gateway = await startGateway({
   db,
   pki,
   director,
   artifacts: createArtifactStore(env),
   engine: env.EDGEFLEET_ENGINE === 'on' ? { databaseUrl: env.DATABASE_URL } : undefined,
+  health: {
+    secret,
+    publicUrl: env.publicUrl,
+    retention: { rawDays: env.EDGEFLEET_RETENTION_RAW_DAYS, rollupDays: env.EDGEFLEET_RETENTION_ROLLUP_DAYS },
+  },
   bind: env.EDGEFLEET_BIND,
   devicePort: env.EDGEFLEET_DEVICE_PORT,
   mqttPort: env.EDGEFLEET_MQTT_PORT,
+  rateRules: rateRules(env.EDGEFLEET_ENROLL_RATE_LIMIT),
   checkDatabase: async () => {
     await db.$queryRaw`SELECT 1`;
   },
+  log: logFunction(logger),
+  onDeviceRequest: (r) => {
+    metrics.observeDeviceRequest(r);
+    requestLog(r);
+  },
+  onIngestCommitted: (lagsMs) => metrics.observeIngestLag(lagsMs),
 });
-console.log(`[gateway] device HTTPS on :${gateway.devicePort}, MQTT over TLS on :${gateway.mqttPort}`);
-if (env.EDGEFLEET_ENGINE === 'off') console.log('[gateway] rollout engine off (EDGEFLEET_ENGINE=off)');
+metrics.attach(gateway);
+logger.info(`device HTTPS on :${gateway.devicePort}, MQTT over TLS on :${gateway.mqttPort}`);
+if (env.EDGEFLEET_ENGINE === 'off') logger.info('rollout engine off (EDGEFLEET_ENGINE=off)');
+let metricsServer: MetricsServer | null = null;
+if (env.EDGEFLEET_METRICS_PORT !== 0) {
+  metricsServer = await startMetricsServer({
+    registry: metrics.registry,
+    port: env.EDGEFLEET_METRICS_PORT,
+    bind: env.EDGEFLEET_METRICS_BIND,
+  }).catch(async (e: unknown) => {
+    logger.fatal(
+      `metrics listener on ${env.EDGEFLEET_METRICS_BIND}:${env.EDGEFLEET_METRICS_PORT}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    await gateway.close();
+    process.exit(1);
+  });
+  logger.info(`Prometheus metrics on http://${env.EDGEFLEET_METRICS_BIND}:${metricsServer.port}/metrics`);
+}
 
 let stopping = false;
 async function shutdown() {
   if (stopping) return;
   stopping = true;
-  await gateway.close();
+  await Promise.all([gateway.close(), metricsServer?.close()]);
   await db.$disconnect();
   process.exit(0);
 }

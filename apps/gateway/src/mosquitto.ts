@@ -23,10 +23,11 @@ export async function writeMosquittoConfig(dir: string, opts: MosquittoConfigOpt
   await writeFile(file('ca.pem'), opts.pki.caChainPem, { mode: 0o644 });
   await writeFile(file('server.crt'), opts.pki.gateway.certPem + opts.pki.issuingCertPem, { mode: 0o644 });
   await writeFile(file('server.key'), opts.pki.gateway.keyPem, { mode: 0o600 });
-  // Devices read their whole namespace (desired state included) and write only what they report.
+  // Devices read their whole namespace (desired state included) and write only what they report
+  // (`status` is the agent's last will, published by the broker on the device's behalf).
   const acl = [
     'pattern read edgefleet/devices/%u/#',
-    ...['heartbeat', 'events', 'telemetry', 'state'].map((t) => `pattern write edgefleet/devices/%u/${t}`),
+    ...['heartbeat', 'events', 'telemetry', 'state', 'status'].map((t) => `pattern write edgefleet/devices/%u/${t}`),
   ];
   await writeFile(file('acl'), `${acl.join('\n')}\n`, { mode: 0o644 });
   const config = [

@@ -8,10 +8,15 @@ import { runEngineTick } from '@edgefleet/core/rollouts/engine';
 import type { Clock } from '@edgefleet/core/tokens';
 import type { Db } from '@edgefleet/db/client';
 import { type EngineLeader, startEngineLeader } from './engine/leader.ts';
+import { HealthJobs, type HealthJobsOptions } from './health/jobs.ts';
+import { type DeviceRequestRecord, observeDeviceRequests } from './http/observe.ts';
+import type { RateRule } from './http/rate-limit.ts';
 import { createDeviceHttpHandler } from './http/router.ts';
-import { startAedesBroker } from './mqtt/aedes-broker.ts';
+import { type EmbeddedBroker, startAedesBroker } from './mqtt/aedes-broker.ts';
 import { DesiredOutbox } from './mqtt/desired-outbox.ts';
+import { DiagnosticsDoorbell } from './mqtt/diagnostics-doorbell.ts';
 import type { StateReportCounts } from './mqtt/state-ingest.ts';
+import type { IngestStats, IngestTuning, IngestWriter } from './mqtt/telemetry-ingest.ts';
 
 export interface GatewayOptions {
   db: Db;
@@ -34,9 +39,21 @@ export interface GatewayOptions {
   artifacts?: ArtifactStore;
   /** Run the rollout engine while this gateway holds the leader lock in that database. */
   engine?: { databaseUrl: string; tickMs?: number; retryMs?: number };
+  /** Health jobs (webhooks, alerts, liveness, rollups, retention), run by the engine leader. */
+  health?: Omit<HealthJobsOptions, 'db' | 'log' | 'now'>;
   /** How often the doorbell outbox looks for changed instructions (ms). */
   outboxIntervalMs?: number;
   log?: (message: string) => void;
+  /** Publish-arrival → commit latency (ms) of each telemetry/event message in a committed batch. */
+  onIngestCommitted?: (lagsMs: number[]) => void;
+  /** Telemetry ingest limits: buffer, batch size, per-device rate (defaults in telemetry-ingest.ts). */
+  ingest?: IngestTuning;
+  /** Test seam: the ingest's batch writers. */
+  ingestWriter?: IngestWriter;
+  /** Called once per device HTTPS request when it ends (access log, request metrics). */
+  onDeviceRequest?: (request: DeviceRequestRecord) => void;
+  /** Per-address request limits by route (default: DEFAULT_RATE_RULES). */
+  rateRules?: Record<string, RateRule>;
 }
 
 export interface Gateway {
@@ -44,8 +61,12 @@ export interface Gateway {
   mqttPort: number;
   connectedDeviceIds(): string[];
   stateReports(): StateReportCounts;
+  /** Telemetry/event ingest counters and buffer state. */
+  ingestStats(): IngestStats;
   /** Whether this gateway currently runs the rollout engine. */
   isEngineLeader(): boolean;
+  /** Rollout engine ticks this gateway has completed (while leading). */
+  engineTicks(): number;
   close(): Promise<void>;
 }
 
@@ -65,6 +86,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     port: opts.mqttPort,
     revocationPollMs: opts.revocationPollMs,
     log: opts.log,
+    ingest: opts.ingest,
+    ingestWriter: opts.ingestWriter,
+    onIngestCommitted: opts.onIngestCommitted,
   });
   const log = opts.log ?? ((m: string) => console.warn(`[gateway] ${m}`));
   const clock = opts.clock;
@@ -79,23 +103,32 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         now,
       })
     : null;
+  const healthJobs = opts.engine ? new HealthJobs({ ...opts.health, db: opts.db, log, now }) : null;
   const leader: EngineLeader | null = opts.engine
     ? startEngineLeader({
         databaseUrl: opts.engine.databaseUrl,
         tickMs: opts.engine.tickMs,
         retryMs: opts.engine.retryMs,
         log,
-        tick: () => runEngineTick({ db: opts.db, log, now }),
+        tick: () => {
+          healthJobs?.onTick();
+          return runEngineTick({ db: opts.db, log, now });
+        },
         onNotified: () => outbox?.poke(),
       })
     : null;
-  const stopBackground = () => Promise.all([leader?.stop(), outbox?.close()]);
+  // Rings `…/diagnostics` when a device's pending diagnostics requests change (every second).
+  const doorbell = new DiagnosticsDoorbell({ db: opts.db, broker, log, now });
+  const stopBackground = () =>
+    Promise.all([leader?.stop().then(() => healthJobs?.close()), outbox?.close(), doorbell.close()]);
   const devices = createDeviceHttpHandler({
     db: opts.db,
     pki: opts.pki,
     clock: opts.clock,
     director: opts.director,
     artifacts: opts.artifacts,
+    mqttPort: broker.port,
+    rateRules: opts.rateRules,
   });
 
   const https = createHttpsServer(
@@ -106,10 +139,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       requestCert: true,
       rejectUnauthorized: false,
     },
-    (req, res) => {
-      if (req.method === 'GET' && req.url === '/healthz') return healthz(opts, broker.connectedDeviceIds().length, res);
-      devices(req, res);
-    },
+    // Every request gets an `x-request-id`; only reporting it is optional.
+    observeDeviceRequests(
+      (req, res) => {
+        if (req.method === 'GET' && req.url === '/healthz') return healthz(opts, broker, res);
+        devices(req, res);
+      },
+      (r) => opts.onDeviceRequest?.(r),
+    ),
   );
   https.on('tlsClientError', () => {}); // a client that gives up mid-handshake is not our error
 
@@ -126,7 +163,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     mqttPort: broker.port,
     connectedDeviceIds: () => broker.connectedDeviceIds(),
     stateReports: () => broker.stateReports(),
+    ingestStats: () => broker.ingestStats(),
     isEngineLeader: () => leader?.isLeader() ?? false,
+    engineTicks: () => leader?.ticks() ?? 0,
     async close() {
       // The engine and the outbox first: they write the database and publish through the broker.
       await stopBackground();
@@ -137,9 +176,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 }
 
-function healthz(opts: GatewayOptions, clients: number, res: ServerResponse<IncomingMessage>) {
+function healthz(opts: GatewayOptions, broker: EmbeddedBroker, res: ServerResponse<IncomingMessage>) {
+  const clients = broker.connectedDeviceIds().length;
+  const stats = broker.ingestStats();
+  // Failing ingest writes do not make the gateway unhealthy (messages wait, unacknowledged, in a
+  // bounded buffer), but they are reported: a full buffer means devices are being refused.
+  const ingest = {
+    degraded: broker.ingestDegraded(),
+    bufferDepth: stats.bufferDepth,
+    bufferLimit: stats.bufferLimit,
+    lastWriteError: stats.lastWriteError,
+  };
   opts.checkDatabase().then(
-    () => json(res, 200, { status: 'ok', mqtt: { clients } }),
+    () => json(res, 200, { status: 'ok', mqtt: { clients }, ingest }),
     (e: unknown) => json(res, 503, { status: 'unavailable', error: e instanceof Error ? e.message : String(e) }),
   );
 }

@@ -46,3 +46,8 @@ export const DEFAULT_RATE_RULES: Record<string, RateRule> = {
   '/v1/enroll/poll': { limit: 600, windowMs: 60_000 },
   '/v1/certificate/renew': { limit: 60, windowMs: 60_000 },
 };
+
+/** The default rules with the enrollment limit an operator set (EDGEFLEET_ENROLL_RATE_LIMIT, per minute). */
+export function rateRules(enrollPerMinute: number): Record<string, RateRule> {
+  return { ...DEFAULT_RATE_RULES, '/v1/enroll': { limit: enrollPerMinute, windowMs: 60_000 } };
+}

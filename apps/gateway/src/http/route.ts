@@ -11,6 +11,8 @@ export interface DeviceHttpDeps extends EnrollDeps {
   director?: DirectorKey | undefined;
   /** Model artifact bytes (`/v1/artifacts/…`); without it that route answers 503. */
   artifacts?: ArtifactStore | undefined;
+  /** The MQTT port devices connect to, told to them at enrollment (else they assume 8883). */
+  mqttPort?: number | undefined;
 }
 
 export interface RouteContext {

@@ -12,6 +12,7 @@ import {
 import { serveArtifact } from './artifacts.ts';
 import { HttpRefusal, readJsonBody } from './body.ts';
 import { authenticateDevice } from './device-auth.ts';
+import { pendingDiagnostics, uploadDiagnostics } from './diagnostics.ts';
 import { DEFAULT_RATE_RULES, RateLimiter } from './rate-limit.ts';
 import { clientIp, sendError, sendJson } from './respond.ts';
 import type { DeviceHttpDeps, Route, RouteContext } from './route.ts';
@@ -34,7 +35,7 @@ const routes: Record<string, Route> = {
     // Core validates the body against ZEnrollRequest (and audits a refusal), so it is passed as read.
     handle: async (deps, req, res, { ip }) => {
       const body = (await readJsonBody(req, MAX_ENROLL_BODY_BYTES)) as TEnrollRequest;
-      sendJson(res, 200, await enrollDevice(deps, body, { ip }));
+      sendJson(res, 200, withMqttPort(deps, await enrollDevice(deps, body, { ip })));
     },
   },
   '/v1/enroll/poll': {
@@ -42,17 +43,27 @@ const routes: Record<string, Route> = {
     action: 'device.enroll.poll',
     handle: async (deps, req, res, { ip }) => {
       const body = (await readJsonBody(req, MAX_ENROLL_BODY_BYTES)) as TEnrollPollRequest;
-      sendJson(res, 200, await pollEnrollment(deps, body, { ip }));
+      sendJson(res, 200, withMqttPort(deps, await pollEnrollment(deps, body, { ip })));
     },
   },
   '/v1/certificate/renew': { method: 'POST', action: 'device.certificate.renew', handle: renew },
+  '/v1/diagnostics/pending': { method: 'GET', action: 'device.diagnostics.pending', handle: pendingDiagnostics },
 };
 
 /** Routes for a family of paths: the rest of the path (one segment, no `/`) is the handler's `param`. */
 const prefixRoutes: Record<string, Route> = {
   '/v1/tuf/': { method: 'GET', action: 'device.tuf', handle: serveTufFile },
   '/v1/artifacts/': { method: 'GET', action: 'device.artifact', handle: serveArtifact },
+  '/v1/diagnostics/': { method: 'POST', action: 'device.diagnostics.upload', handle: uploadDiagnostics },
 };
+
+/** Tells an enrolling device the MQTT port, so it needs no `--mqtt-port` when the gateway is not on 8883. */
+function withMqttPort<T extends { status: string }>(
+  deps: DeviceHttpDeps,
+  response: T,
+): T | (T & { mqtt: { port: number } }) {
+  return deps.mqttPort && response.status !== 'rejected' ? { ...response, mqtt: { port: deps.mqttPort } } : response;
+}
 
 /** The route for a path and the key its rate limit is counted under (the path, or the prefix). */
 function matchRoute(path: string): { key: string; route: Route; param: string } | null {

@@ -25,6 +25,11 @@ describe('deviceTopicAllowed', () => {
     expect(deviceTopicAllowed('dev_a', 'edgefleet/devices/dev_a/desired', 'publish')).toBe(false);
   });
 
+  it('lets a device read its diagnostics doorbell but never write it', () => {
+    expect(deviceTopicAllowed('dev_a', 'edgefleet/devices/dev_a/diagnostics', 'subscribe')).toBe(true);
+    expect(deviceTopicAllowed('dev_a', 'edgefleet/devices/dev_a/diagnostics', 'publish')).toBe(false);
+  });
+
   it('refuses client ids that are themselves topic syntax', () => {
     expect(deviceTopicAllowed('+', 'edgefleet/devices/+/x', 'subscribe')).toBe(false);
     expect(deviceTopicAllowed('a/b', 'edgefleet/devices/a/b/x', 'publish')).toBe(false);

@@ -5,12 +5,14 @@ import { checkDeviceCertificate } from '@edgefleet/core/devices/session';
 import type { FleetPki } from '@edgefleet/core/pki';
 import type { Db } from '@edgefleet/db/client';
 import { topics, ZHeartbeat } from '@edgefleet/protocol/device';
+import { ZDeviceStatus } from '@edgefleet/protocol/health';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { deviceTopicAllowed } from './acl.ts';
 import type { DeviceBroker } from './device-broker.ts';
 import { type Log, Presence } from './presence.ts';
 import { startRevocationPoller } from './revocation.ts';
 import { StateIngest, type StateReportCounts } from './state-ingest.ts';
+import { type IngestStats, type IngestTuning, type IngestWriter, TelemetryIngest } from './telemetry-ingest.ts';
 
 export interface AedesBrokerOptions {
   db: Db;
@@ -20,12 +22,22 @@ export interface AedesBrokerOptions {
   log?: Log;
   revocationPollMs?: number;
   presenceFlushMs?: number;
+  /** Telemetry ingest limits (buffer, batch, per-device rate). */
+  ingest?: IngestTuning;
+  /** Publish-arrival → commit latency (ms) of each telemetry/event message in a committed batch. */
+  onIngestCommitted?: (lagsMs: number[]) => void;
+  /** Test seam: the batch writers (default: core's writeTelemetryBatch / writeDeviceEvents). */
+  ingestWriter?: IngestWriter;
 }
 
 export interface EmbeddedBroker extends DeviceBroker {
   port: number;
   /** State reports handled since start, for health and tests. */
   stateReports(): StateReportCounts;
+  /** Telemetry/event ingest counters and buffer state. */
+  ingestStats(): IngestStats;
+  /** True while ingest writes to the database are failing (messages wait in the buffer). */
+  ingestDegraded(): boolean;
 }
 
 /** A client that keeps asking for what it may not have is closed after this many refusals. */
@@ -46,6 +58,23 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
   const log = opts.log ?? ((m: string) => console.warn(`[mqtt] ${m}`));
   const presence = new Presence(db, log, opts.presenceFlushMs);
   const stateIngest = new StateIngest(db, log);
+  const ingest = new TelemetryIngest({
+    db,
+    log,
+    onCommitted: opts.onIngestCommitted,
+    writer: opts.ingestWriter,
+    ...opts.ingest,
+  });
+  const gatewayEvent = (deviceId: string, kind: 'connected' | 'disconnected') =>
+    ingest.controlEvent({
+      deviceId,
+      seq: null,
+      ts: new Date(),
+      source: 'gateway',
+      kind,
+      severity: 'info',
+      message: kind === 'connected' ? 'connected to the gateway' : 'disconnected from the gateway',
+    });
   const serials = new WeakMap<Client, string>();
   const refusals = new WeakMap<Client, number>();
   const live = new Map<string, Client>();
@@ -104,7 +133,17 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
     },
     authorizePublish(client, packet, done) {
       if (!client) return done(null); // the broker's own messages
-      if (deviceTopicAllowed(client.id, packet.topic, 'publish')) return done(null);
+      if (deviceTopicAllowed(client.id, packet.topic, 'publish')) {
+        // Telemetry and events are held here, before Aedes writes the PUBACK (for QoS 1 it acks
+        // first and only then runs `published`), until their batch has committed: acknowledged
+        // means stored. A refusal (buffer full) passes an error, and Aedes closes the connection
+        // (MQTT 3.1.1 has no negative PUBACK): the device keeps the message queued and sends it
+        // again after reconnecting. While a message is held Aedes reads no further packets from
+        // that connection, so a device cannot outrun the database.
+        const stream = ingestStream(client.id, packet.topic);
+        if (stream) return ingest.accept(client.id, stream, packet.payload as Buffer, done);
+        return done(null);
+      }
       refuse(client, 'device.mqtt.publish', 'topic outside the device namespace', { topic: packet.topic });
       // MQTT 3.1.1 has no negative PUBACK: an error makes Aedes close the connection.
       done(new Error(`${client.id} may not publish to ${packet.topic}`));
@@ -121,11 +160,14 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
     if (previous && previous !== client) previous.close(); // a takeover: one connection per device
     live.set(client.id, client);
     presence.connection(client.id, true);
+    gatewayEvent(client.id, 'connected');
   });
   broker.on('clientDisconnect', (client) => {
     if (live.get(client.id) !== client) return;
     live.delete(client.id);
     presence.connection(client.id, false);
+    ingest.forget(client.id);
+    gatewayEvent(client.id, 'disconnected');
   });
   broker.on('publish', (packet, client) => {
     if (!client) return;
@@ -133,6 +175,7 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
     if (packet.topic === topics.state(client.id)) {
       return stateIngest.receive(client.id, Buffer.from(packet.payload));
     }
+    if (packet.topic === topics.status(client.id)) return lastWill(client, packet.payload);
     if (packet.topic !== topics.heartbeat(client.id)) return;
     let body: unknown;
     try {
@@ -143,6 +186,23 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
     if (ZHeartbeat.safeParse(body).success) presence.heartbeat(client.id);
     else log(`malformed heartbeat from ${client.id}`);
   });
+
+  // The agent's last will, published by the broker when a connection dies without DISCONNECT. The
+  // disconnect handler has usually marked the device offline already; the will matters when it
+  // arrives first or through another broker. A will from a connection that a newer one replaced
+  // must not mark the device offline.
+  const lastWill = (client: Client, payload: Buffer | string) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString());
+    } catch {
+      body = undefined;
+    }
+    const status = ZDeviceStatus.safeParse(body);
+    if (!status.success) return log(`malformed status from ${client.id}`);
+    const current = live.get(client.id);
+    if (!status.data.online && (current === undefined || current === client)) presence.connection(client.id, false);
+  };
 
   const cutConnection = (client: Client, reason: string) => {
     audit({
@@ -210,13 +270,21 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
       });
     },
     stateReports: () => stateIngest.counts(),
+    ingestStats: () => ingest.snapshot(),
+    ingestDegraded: () => ingest.degraded,
     async close() {
       await poller.stop();
       const closed = new Promise<void>((r) => server.close(() => r()));
       await new Promise<void>((r) => broker.close(() => r()));
       for (const socket of sockets) socket.destroy(); // also those still before CONNECT
       await closed;
-      await Promise.all([presence.close(), stateIngest.close()]);
+      await Promise.all([presence.close(), stateIngest.close(), ingest.close()]);
     },
   };
+}
+
+function ingestStream(deviceId: string, topic: string): 'telemetry' | 'events' | null {
+  if (topic === topics.telemetry(deviceId)) return 'telemetry';
+  if (topic === topics.events(deviceId)) return 'events';
+  return null;
 }

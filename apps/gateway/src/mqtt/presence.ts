@@ -24,6 +24,8 @@ export class Presence {
   }
 
   connection(deviceId: string, online: boolean): void {
+    // A heartbeat collected before the disconnect must not mark the device online again.
+    if (!online) this.seen.delete(deviceId);
     const previous = this.chains.get(deviceId) ?? Promise.resolve();
     const next = previous
       .then(() => markDeviceConnection(this.db, deviceId, online))
