@@ -14,6 +14,10 @@ export interface Services {
   pki: FleetPki;
   /** Model artifact bytes, content-addressed by SHA-256 (local disk or S3). */
   artifacts: ArtifactStore;
+  /** The control plane's secret: seals values kept at rest (webhook signing keys). Never sent to clients. */
+  secret: string;
+  /** The dashboard's URL as users reach it, for links in notifications. */
+  publicUrl: string;
   /** Facts shown in Settings; never secrets. */
   info: { version: string; database: 'embedded' | 'postgresql'; devicePort: number; mqttPort: number };
 }

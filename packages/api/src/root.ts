@@ -1,7 +1,10 @@
+import { alertsRouter } from './routers/alerts.ts';
 import { auditRouter } from './routers/audit.ts';
 import { devicesRouter } from './routers/devices.ts';
+import { diagnosticsRouter } from './routers/diagnostics.ts';
 import { enrollTokensRouter } from './routers/enroll-tokens.ts';
 import { groupsRouter } from './routers/groups.ts';
+import { healthRouter } from './routers/health.ts';
 import { modelsRouter } from './routers/models.ts';
 import { pinsRouter } from './routers/pins.ts';
 import { publisherKeysRouter } from './routers/publisher-keys.ts';
@@ -23,6 +26,9 @@ export const appRouter = router({
   publisherKeys: publisherKeysRouter,
   rollouts: rolloutsRouter,
   pins: pinsRouter,
+  alerts: alertsRouter,
+  diagnostics: diagnosticsRouter,
+  health: healthRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -44,7 +44,8 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-const SECRET_KEYS = new Set(['password', 'token', 'secret', 'pollSecret']);
+// `url`: webhook URLs (Slack, Teams) carry their credential in the path.
+const SECRET_KEYS = new Set(['password', 'token', 'secret', 'pollSecret', 'url']);
 /** Audit rows record what was asked, not bulk payloads (an uploaded CSV can be megabytes). */
 const MAX_AUDITED_STRING = 200;
 

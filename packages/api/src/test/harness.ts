@@ -33,6 +33,8 @@ export function createApiHarness(db: Db, pki: FleetPki) {
     pki,
     // A fresh store per harness, so one test file's blobs never satisfy another's uploads.
     artifacts: createLocalArtifactStore(mkdtempSync(join(tmpdir(), 'ef-artifacts-'))),
+    secret: 's'.repeat(40),
+    publicUrl: BASE,
     info: { version: 'test', database: 'embedded', devicePort: 8443, mqttPort: 8883 },
   };
 
