@@ -15,5 +15,6 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ['/((?!api/|_next/|sign-in|favicon\\.ico|.*\\.(?:png|svg|ico|txt)$).*)'],
+  // `/metrics` is for Prometheus, not people: no redirect (EDGEFLEET_METRICS_TOKEN guards it instead).
+  matcher: ['/((?!api/|_next/|sign-in|metrics$|favicon\\.ico|.*\\.(?:png|svg|ico|txt)$).*)'],
 };

@@ -26,6 +26,8 @@ async function build(): Promise<Services> {
     auth,
     pki,
     artifacts: createArtifactStore(env),
+    secret,
+    publicUrl: env.publicUrl,
     info: {
       version: VERSION,
       database: env.EDGEFLEET_EMBEDDED_DB ? 'embedded' : 'postgresql',

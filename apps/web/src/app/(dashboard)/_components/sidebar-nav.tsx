@@ -1,6 +1,6 @@
 'use client';
 
-import { Activity, Boxes, Cpu, Rocket, Settings } from 'lucide-react';
+import { Activity, Bell, Boxes, Cpu, Rocket, Settings } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 
@@ -9,6 +9,7 @@ const ITEMS = [
   { href: '/models', label: 'Models', icon: Boxes },
   { href: '/rollouts', label: 'Rollouts', icon: Rocket },
   { href: '/health', label: 'Health', icon: Activity },
+  { href: '/alerts', label: 'Alerts', icon: Bell },
   { href: '/settings', label: 'Settings', icon: Settings },
 ] as const;
 

@@ -1,9 +1,10 @@
+import { observeRoute } from '@/server/observe';
 import { services, VERSION } from '@/server/services';
 
 export const dynamic = 'force-dynamic';
 
 /** Readiness: 200 once the database answers. Load balancers and `npm start` poll this. */
-export async function GET() {
+async function health() {
   try {
     const { db, info } = await services();
     await db.$queryRaw`SELECT 1`;
@@ -15,3 +16,5 @@ export async function GET() {
     );
   }
 }
+
+export const GET = observeRoute('health', health, { level: 'debug' });

@@ -12,8 +12,11 @@ import { getCaller } from '@/server/caller';
 import { type DeviceAction, DeviceActionButton } from '../_components/device-actions';
 import { DeviceStatusBadge, OnlineDot } from '../_components/device-status-badge';
 import { CertificatesTable } from './_components/certificates-table';
+import { DeviceEvents } from './_components/device-events';
 import { DeviceFacts } from './_components/device-facts';
 import { DeviceModels } from './_components/device-models';
+import { DiagnosticsCard } from './_components/diagnostics-card';
+import { HealthCharts } from './_components/health-charts';
 import { TagsEditor } from './_components/tags-editor';
 
 export const metadata: Metadata = { title: 'Device · EdgeFleet' };
@@ -80,6 +83,8 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
   }
   const d = result.data;
   const canWrite = me.scopes.includes('devices:write');
+  // Pending and rejected devices never connected: no telemetry or events to show.
+  const canReadHealth = me.scopes.includes('health:read') && d.status !== 'pending' && d.status !== 'rejected';
   const now = Date.now();
   const actions = canWrite ? (NEXT_ACTIONS[d.status] ?? []) : [];
 
@@ -118,7 +123,8 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
 
       <StatusNote status={d.status} canWrite={canWrite} />
       <div className="grid gap-6 lg:grid-cols-3">
-        <div className="space-y-6 lg:col-span-2">
+        <div className="min-w-0 space-y-6 lg:col-span-2">
+          {canReadHealth ? <HealthCharts deviceId={d.id} /> : null}
           <Card>
             <CardHeader
               title="Models"
@@ -142,6 +148,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
             />
             <CertificatesTable certificates={d.certificates} now={now} />
           </Card>
+          {d.status === 'accepted' ? <DiagnosticsCard deviceId={d.id} canRequest={canWrite} /> : null}
         </div>
         <div className="space-y-6">
           <Card>
@@ -158,6 +165,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
               <Meta label="Last seen">{d.lastSeenAt ? formatDateTime(d.lastSeenAt) : 'never'}</Meta>
             </dl>
           </Card>
+          {canReadHealth ? <DeviceEvents deviceId={d.id} serverNow={now} /> : null}
         </div>
       </div>
     </>

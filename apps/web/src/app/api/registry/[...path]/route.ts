@@ -1,4 +1,5 @@
 import { handleRegistryRequest } from '@edgefleet/api/registry-http';
+import { observeRoute } from '@/server/observe';
 import { services } from '@/server/services';
 
 export const dynamic = 'force-dynamic';
@@ -9,8 +10,6 @@ export const runtime = 'nodejs';
  * Registry uploads and downloads (see packages/api/src/registry-http.ts for the endpoints).
  * The request body is handed on as a stream: a 2 GB artifact never sits in memory.
  */
-async function handler(req: Request) {
-  return handleRegistryRequest(req, await services());
-}
+const handler = observeRoute('registry', async (req: Request) => handleRegistryRequest(req, await services()));
 
 export { handler as GET, handler as HEAD, handler as POST, handler as PUT };

@@ -1,5 +1,6 @@
 import { appRouter, createContext } from '@edgefleet/api/root';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { observeTrpcRequest } from '@/server/observe';
 import { services } from '@/server/services';
 
 export const dynamic = 'force-dynamic';
@@ -18,18 +19,26 @@ function crossSite(req: Request): boolean {
   }
 }
 
+/** Procedure names the router has: metrics label anything else "unknown". */
+const PROCEDURES: ReadonlySet<string> = new Set(Object.keys(appRouter._def.procedures));
+
+/** Request id, one log line and per-procedure metrics around each call (see observeTrpcRequest). */
 function handler(req: Request) {
-  if (crossSite(req)) {
-    return Response.json({ error: { message: 'Cross-site request refused' } }, { status: 403 });
-  }
-  return fetchRequestHandler({
-    endpoint: '/api/trpc',
-    req,
-    router: appRouter,
-    createContext: async () => createContext(await services(), req.headers),
-    onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[trpc] ${path ?? '?'}:`, error.cause ?? error);
-    },
+  return observeTrpcRequest(req, PROCEDURES, async (call) => {
+    if (crossSite(req)) {
+      return Response.json({ error: { message: 'Cross-site request refused' } }, { status: 403 });
+    }
+    return fetchRequestHandler({
+      endpoint: '/api/trpc',
+      req,
+      router: appRouter,
+      createContext: async () => {
+        const ctx = await createContext(await services(), req.headers);
+        call.setPrincipal(ctx.principal);
+        return ctx;
+      },
+      onError: ({ error, path }) => call.failed(path, error),
+    });
   });
 }
 

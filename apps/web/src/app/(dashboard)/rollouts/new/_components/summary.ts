@@ -1,21 +1,10 @@
 import type { TRolloutSelector } from '@edgefleet/protocol/rollout';
+import { describeSelector } from '@/lib/selector-text';
 import type { WizardState } from './wizard-state';
 
 /** One-line descriptions for the review card (and the detail page), in the operator's words. */
 export function selectorText(s: TRolloutSelector | null): string {
-  if (!s) return 'not chosen yet';
-  switch (s.kind) {
-    case 'all':
-      return 'every accepted device';
-    case 'group':
-      return `group ${s.group}`;
-    case 'tags':
-      return `tagged ${Object.entries(s.tags)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(', ')}`;
-    case 'devices':
-      return `${s.deviceIds.length} listed device${s.deviceIds.length === 1 ? '' : 's'}`;
-  }
+  return s ? describeSelector(s, 'every accepted device') : 'not chosen yet';
 }
 
 const minutes = (m: string) => {
