@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from './client.ts';
+import { registerAlertCommands } from './commands/alerts.ts';
 import { registerAuthCommands } from './commands/auth.ts';
 import { registerDeviceCommands } from './commands/devices.ts';
 import { registerEnrollTokenCommands } from './commands/enroll-tokens.ts';
 import { registerGroupCommands } from './commands/groups.ts';
+import { registerHealthCommand } from './commands/health.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerModelCommands } from './commands/models.ts';
 import { registerPinCommands } from './commands/pins.ts';
@@ -30,6 +32,8 @@ export function buildProgram(argv: string[] = []): Command {
   registerModelCommands(program);
   registerRolloutCommands(program);
   registerPinCommands(program);
+  registerHealthCommand(program);
+  registerAlertCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   // Commander would read `--version` anywhere as the program's own flag, but after a subcommand
   // it is that command's option (`models publish --version 1.2.0`): only offer it without one.

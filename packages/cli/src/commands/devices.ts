@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { CliError, resolveContext } from '../context.ts';
 import { table, when } from '../output.ts';
 import { printDevice } from './device-details.ts';
+import { registerDiagnosticsCommand } from './diagnostics.ts';
 import { ago, collect, collectTag, parsePositiveInt } from './parse.ts';
 
 const STATUSES = ['pending', 'accepted', 'rejected', 'revoked', 'decommissioned'] as const;
@@ -150,4 +151,6 @@ export function registerDeviceCommands(program: Command) {
         console.log(`Pre-authorized ${result.added} device(s); ${result.skipped} already listed were skipped.`),
       );
     });
+
+  registerDiagnosticsCommand(devices);
 }

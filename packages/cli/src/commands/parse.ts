@@ -21,6 +21,25 @@ export function parseDurationHours(value: string): number {
   return hours;
 }
 
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `90s`, `10m`, `2h`, `1d` into whole seconds. A unit is required: "10" alone is ambiguous. */
+export function parseDurationSeconds(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhd])$/i.exec(value.trim());
+  const seconds = m ? Math.round(Number(m[1]) * (UNIT_SECONDS[(m[2] ?? '').toLowerCase()] ?? Number.NaN)) : Number.NaN;
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new InvalidArgumentError(`"${value}" is not a duration like 90s, 10m, 2h or 1d`);
+  }
+  return seconds;
+}
+
+/** A finite number (`90`, `-5`, `0.5`), e.g. an alert threshold. */
+export function parseNumber(value: string): number {
+  const n = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number`);
+  return n;
+}
+
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a whole number ≥ 1`);

@@ -3,10 +3,10 @@ import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../context.ts';
 import { buildProgram } from '../main.ts';
+import { parseDurationSeconds } from './parse.ts';
 import {
   createInput,
   parseDays,
-  parseDurationSeconds,
   parseExponential,
   parsePercent,
   parsePhases,

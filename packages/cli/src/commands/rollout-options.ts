@@ -1,18 +1,7 @@
 import type { TCreateRollout, TPhase, TShadowPlan } from '@edgefleet/protocol/rollout';
 import { InvalidArgumentError } from 'commander';
 import { CliError } from '../context.ts';
-
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
-
-/** `90s`, `10m`, `2h`, `1d` into whole seconds. A unit is required: "10" alone is ambiguous. */
-export function parseDurationSeconds(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([smhd])$/i.exec(value.trim());
-  const seconds = m ? Math.round(Number(m[1]) * (UNIT_SECONDS[(m[2] ?? '').toLowerCase()] ?? Number.NaN)) : Number.NaN;
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new InvalidArgumentError(`"${value}" is not a duration like 90s, 10m, 2h or 1d`);
-  }
-  return seconds;
-}
+import { parseDurationSeconds } from './parse.ts';
 
 /** `5%` or `5` into 5; between 0 and 100. */
 export function parsePercent(value: string): number {

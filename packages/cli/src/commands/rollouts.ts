@@ -2,13 +2,12 @@ import { ROLLOUT_STATUSES } from '@edgefleet/protocol/rollout';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { resolveContext } from '../context.ts';
 import { table, when } from '../output.ts';
-import { collect, collectTag, parsePositiveInt } from './parse.ts';
+import { collect, collectTag, parseDurationSeconds, parsePositiveInt } from './parse.ts';
 import {
   type CreateOptions,
   createInput,
   parseCount,
   parseDays,
-  parseDurationSeconds,
   parseExponential,
   parsePercent,
   parsePhases,
