@@ -3,6 +3,7 @@ import { MAX_STATE_REPORT_BYTES, type TStateReport, ZDesiredNotice } from '@edge
 import { Backoff, type BackoffPolicy } from './backoff.ts';
 import { certificateInfo, keyMatchesCertificate } from './certs.ts';
 import type { AgentState, DataDir, Identity } from './data-dir.ts';
+import type { AgentDiagnostics } from './diagnostics/service.ts';
 import { formatDuration } from './duration.ts';
 import { AgentError, errorMessage } from './errors.ts';
 import { AGENT_VERSION } from './facts.ts';
@@ -27,6 +28,8 @@ export interface AgentDeps {
   installer?: InstallService;
   /** Telemetry and events: sampled and queued beside the connection, delivered while connected. */
   telemetry?: AgentTelemetry;
+  /** Diagnostics requests: the doorbell subscribed and pending requests asked for on each connect. */
+  diagnostics?: AgentDiagnostics;
 }
 
 type SessionEnd = { kind: 'interrupted'; error: Error } | { kind: 'renew' } | { kind: 'stopped' };
@@ -95,6 +98,7 @@ export class Agent {
       let connected = false;
       let detach: (() => void) | undefined;
       let detachTelemetry: ((end: SessionEnd) => Promise<void>) | undefined;
+      let detachDiagnostics: (() => void) | undefined;
       try {
         await abortable(link.connect(), signal);
         connected = true;
@@ -102,11 +106,13 @@ export class Agent {
         await this.setState({ connection: 'connected', lastConnectedAt: this.deps.clock.now().toISOString() });
         detach = await this.attachInstaller(link, identity);
         detachTelemetry = this.deps.telemetry?.attach(link, `mqtts://${identity.mqtt.host}:${port}`);
+        detachDiagnostics = await this.deps.diagnostics?.attach(link, identity);
         end = await this.session(link, identity, signal);
       } catch (e) {
         end = isAbort(e) ? { kind: 'stopped' } : { kind: 'interrupted', error: e as Error };
       }
       detach?.();
+      detachDiagnostics?.();
       // Before disconnecting: on a clean stop it delivers agent_stopped (briefly) over this link.
       await detachTelemetry?.(end);
       await link.disconnect();

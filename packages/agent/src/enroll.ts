@@ -81,7 +81,11 @@ export async function enroll(deps: EnrollDeps, opts: EnrollOptions): Promise<Enr
     v: 1,
     deviceId: res.deviceId,
     server: server.origin,
-    mqtt: { host: server.hostname, port: opts.mqttPort ?? 8883 },
+    // --mqtt-port wins, then what the gateway says, then the standard port.
+    mqtt: {
+      host: server.hostname,
+      port: opts.mqttPort ?? (res.status === 'rejected' ? undefined : res.mqtt?.port) ?? 8883,
+    },
     status: 'pending',
     enrolledAt: deps.clock.now().toISOString(),
   };

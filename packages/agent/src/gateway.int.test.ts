@@ -61,7 +61,8 @@ async function agentCli(...args: string[]) {
 const enrollArgs = (token: string, ...extra: string[]) => [
   'enroll',
   ...['--server', `https://localhost:${gw.devicePort}`, '--token', token, '--data-dir', dir],
-  ...['--ca-fingerprint', displayFingerprint(pki.fingerprint), '--mqtt-port', String(gw.mqttPort)],
+  // No --mqtt-port: the gateway's enrollment answer says which port its MQTT listens on.
+  ...['--ca-fingerprint', displayFingerprint(pki.fingerprint)],
   ...extra,
 ];
 
@@ -92,6 +93,7 @@ describe('agent ↔ real gateway', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const identity = (await new DataDir(dir).readIdentity())!;
+    expect(identity.mqtt.port).toBe(gw.mqttPort);
     const device = await t.db.device.findUniqueOrThrow({ where: { id: identity.deviceId } });
     expect(device.status).toBe('accepted');
     expect(certificateInfo(await new DataDir(dir).require('cert')).subjectCn).toBe(identity.deviceId);

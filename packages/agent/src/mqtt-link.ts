@@ -1,3 +1,5 @@
+import { PROTOCOL_VERSION, topics } from '@edgefleet/protocol/device';
+import type { TDeviceStatus } from '@edgefleet/protocol/health';
 import { iot, mqtt } from 'aws-iot-device-sdk-v2';
 
 export interface LinkParams {
@@ -27,6 +29,8 @@ export interface DeviceLink {
 
 export type LinkFactory = (params: LinkParams) => DeviceLink;
 
+const lastWill = JSON.stringify({ v: PROTOCOL_VERSION, online: false } satisfies TDeviceStatus);
+
 /** MQTT 3.1.1 over TLS with aws-iot-device-sdk-v2 (aws-crt). */
 export const awsIotLink: LinkFactory = (params) => {
   // aws-c-mqtt aborts the whole process (fatal assert) unless keep-alive > ping timeout.
@@ -45,6 +49,10 @@ export const awsIotLink: LinkFactory = (params) => {
     // retry, so that retry is kept short: one second.
     .with_reconnect_min_sec(1)
     .with_reconnect_max_sec(1)
+    // The last will: if the connection dies without a DISCONNECT (power cut, network gone), the
+    // broker publishes this for the device, and the gateway marks it offline at once instead of
+    // waiting for missed heartbeats. The client id is the device id (the certificate's CN).
+    .with_will(new mqtt.MqttWill(topics.status(params.clientId), mqtt.QoS.AtLeastOnce, lastWill))
     .build();
   const connection = new mqtt.MqttClient().new_connection(config);
   let interrupted: ((error: Error) => void) | undefined;
@@ -81,7 +89,8 @@ export const awsIotLink: LinkFactory = (params) => {
     async subscribe(topic, handler) {
       try {
         await connection.subscribe(topic, mqtt.QoS.AtLeastOnce, (_topic, payload) => {
-          handler(Buffer.from(payload).toString('utf8'));
+          // aws-crt hands a zero-length payload (a cleared retained message) as a detached buffer.
+          handler(payload.byteLength === 0 ? '' : Buffer.from(payload).toString('utf8'));
         });
       } catch (e) {
         throw e instanceof Error ? e : new Error(String(e));

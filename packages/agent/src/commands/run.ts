@@ -1,6 +1,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { Agent } from '../agent.ts';
 import { DataDir } from '../data-dir.ts';
+import { collectBundle } from '../diagnostics/collect.ts';
+import { LogRing } from '../diagnostics/log-ring.ts';
+import { DiagnosticsService } from '../diagnostics/service.ts';
 import { AgentError } from '../errors.ts';
 import { systemProbe } from '../facts.ts';
 import { detectAccelerators } from '../hardware.ts';
@@ -60,7 +63,9 @@ export function registerRunCommand(program: Command, io: AgentIo) {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
-      const log: Log = (line) => io.out(`${new Date().toISOString()} ${line}`);
+      // The last lines and errors are kept in memory for diagnostics bundles.
+      const logs = new LogRing(systemClock);
+      const log: Log = logs.wrap((line) => io.out(`${new Date().toISOString()} ${line}`));
       const dataDir = new DataDir(flags.dataDir);
       const identity = await dataDir.readIdentity();
       if (!identity) throw new AgentError(`${dataDir.root} holds no identity; run edgefleet-agent enroll first`);
@@ -89,6 +94,20 @@ export function registerRunCommand(program: Command, io: AgentIo) {
         mode: flags.telemetryMode,
         summaryEveryMs: flags.summaryEvery,
       });
+      const diagnostics = new DiagnosticsService({
+        dataDir,
+        log,
+        collect: () =>
+          collectBundle({
+            dataDir,
+            logs,
+            clock: systemClock,
+            config: { ...flags },
+            installer,
+            serving: () => models.list(),
+            telemetryQueue: () => telemetry.queueStats(),
+          }),
+      });
       const api = await startInferenceApi({
         server: models,
         locks,
@@ -115,6 +134,7 @@ export function registerRunCommand(program: Command, io: AgentIo) {
           mqttPort: flags.mqttPort,
           installer,
           telemetry,
+          diagnostics,
         });
         await agent.run(controller.signal);
       } finally {

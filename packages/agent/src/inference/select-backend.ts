@@ -65,12 +65,18 @@ export interface DefaultBackendOptions {
   accelerators: readonly string[];
   log: Log;
   canResolve?: (name: string) => boolean;
+  /** onnxruntime-node's intra-op threads per session (default: its own, one per core). */
+  intraOpNumThreads?: number;
 }
 
 /** The agent's backends in order of preference; constructing them loads nothing. */
 export function createBackends(opts: DefaultBackendOptions): Backend[] {
   return [
-    new OnnxruntimeNodeBackend({ accelerators: opts.accelerators, log: opts.log }),
+    new OnnxruntimeNodeBackend({
+      accelerators: opts.accelerators,
+      log: opts.log,
+      intraOpNumThreads: opts.intraOpNumThreads,
+    }),
     new OnnxruntimeWebBackend({ log: opts.log }),
     new OpenvinoBackend(opts),
     new TfliteBackend(opts),

@@ -19,8 +19,12 @@ export interface FleetOptions {
   devices: number;
   /** Gateway HTTPS URL, e.g. https://127.0.0.1:8443 */
   server: string;
-  /** Needed only for devices not enrolled yet (their identities stay in dataDir). */
-  token?: string;
+  /**
+   * Enrollment tokens, needed only for devices not enrolled yet (their identities stay in
+   * dataDir). Device i uses tokens[i % length]: tokens with different groups and tags give the
+   * fleet varied tags, as a real fleet gets them from the token (or pre-authorization) it enrolled with.
+   */
+  tokens?: string[];
   trust: TrustSource;
   dataDir: string;
   mqttPort?: number;
@@ -93,6 +97,11 @@ function failing<P>(runtime: ModelRuntime<P>, rate: number, random: () => number
 export class Fleet {
   readonly views: DeviceView[];
   private readonly models: ModelServer[] = [];
+  private readonly startedAt = performance.now();
+  /** Seconds from start until every device was enrolled, then online at once (the first time). */
+  private readonly milestones: { enrolled?: number; online?: number } = {};
+  /** Until when (epoch ms) the gateway refused enrollments with 429, for the progress line. */
+  private rateLimitedUntil = 0;
 
   constructor(private readonly opts: FleetOptions) {
     this.views = Array.from({ length: opts.devices }, (_, index) => ({
@@ -131,7 +140,7 @@ export class Fleet {
           { dataDir, clock: systemClock, log: quiet, collectFacts: async () => simulatedFacts(view.index) },
           {
             server: this.opts.server,
-            token: this.opts.token,
+            token: this.opts.tokens?.length ? this.opts.tokens[view.index % this.opts.tokens.length] : undefined,
             trust: this.opts.trust,
             mqttPort: this.opts.mqttPort,
             timeoutMs: 600_000,
@@ -140,9 +149,14 @@ export class Fleet {
         view.deviceId = outcome.deviceId;
         return;
       } catch (e) {
-        // The gateway limits enrollments per address; a simulator on one address waits its turn.
-        if (signal.aborted || attempt >= 20 || !/429|too many/i.test(errorMessage(e))) throw e;
-        await systemClock.sleep(3000 + attempt * 1000, signal);
+        // The gateway limits enrollments per address (EDGEFLEET_ENROLL_RATE_LIMIT); a simulator on
+        // one address waits as long as the gateway says, plus jitter so the workers do not all return at once.
+        const message = errorMessage(e);
+        if (signal.aborted || attempt >= 20 || !/429|too many/i.test(message)) throw e;
+        const retryIn = Number(/retry in (\d+) s/.exec(message)?.[1] ?? 3);
+        const waitMs = retryIn * 1000 + Math.floor((this.opts.random ?? Math.random)() * 1000);
+        this.rateLimitedUntil = Math.max(this.rateLimitedUntil, Date.now() + waitMs);
+        await systemClock.sleep(waitMs, signal);
       }
     }
   }
@@ -151,7 +165,10 @@ export class Fleet {
     const identity = await dataDir.readIdentity();
     if (!identity) throw new Error(`${dataDir.root}: no identity after enrollment`);
     const quiet: Log = () => {};
-    const models = new ModelServer({ backends: createBackends({ accelerators: [], log: quiet }), log: quiet });
+    // One thread per session: onnxruntime's default pool (a thread per core, per session) would
+    // give a 1,000-device simulator over a thousand threads once a model is installed.
+    const backends = createBackends({ accelerators: [], log: quiet, intraOpNumThreads: 1 });
+    const models = new ModelServer({ backends, log: quiet });
     this.models.push(models);
     const random = this.opts.random ?? Math.random;
     const installer = createInstaller({
@@ -199,6 +216,15 @@ export class Fleet {
     const enrolled = this.views.filter((v) => v.phase === 'running').length;
     const failed = this.views.filter((v) => v.phase === 'failed').length;
     const online = this.views.filter((v) => v.connected).length;
+    const elapsed = Math.round((performance.now() - this.startedAt) / 1000);
+    if (enrolled === this.views.length) this.milestones.enrolled ??= elapsed;
+    if (online === this.views.length) this.milestones.online ??= elapsed;
+    const limitedFor = Math.ceil((this.rateLimitedUntil - Date.now()) / 1000);
+    const reached = [
+      limitedFor > 0 ? `enrollment rate-limited by the gateway for ${limitedFor}s more` : '',
+      this.milestones.enrolled !== undefined ? `all enrolled at ${this.milestones.enrolled}s` : '',
+      this.milestones.online !== undefined ? `all online at ${this.milestones.online}s` : '',
+    ].filter(Boolean);
     const serving = new Map<string, number>();
     const steps = new Map<string, number>();
     for (const v of this.views) {
@@ -214,8 +240,8 @@ export class Fleet {
     }
     const list = (m: Map<string, number>) => [...m].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
     return (
-      `${enrolled}/${this.views.length} enrolled${failed ? ` (${failed} failed)` : ''} · ${online} online · ` +
-      `serving: ${list(serving)} · in progress: ${list(steps)}`
+      `${elapsed}s · ${enrolled}/${this.views.length} enrolled${failed ? ` (${failed} failed)` : ''} · ${online} online · ` +
+      `serving: ${list(serving)} · in progress: ${list(steps)}${reached.length ? ` · ${reached.join(', ')}` : ''}`
     );
   }
 }

@@ -3,6 +3,7 @@
  * trying rollouts without hardware and for benchmarks. Ctrl-C stops it; run it again with the same
  * --data-dir and the same devices come back (no new enrollment).
  */
+import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { duration, fingerprint, port } from '../commands/options.ts';
@@ -26,7 +27,7 @@ const rate = (value: string) => duration(value.replace(/^1\//, ''));
 interface Flags {
   devices: number;
   server: string;
-  token?: string;
+  token: string[];
   caFingerprint?: string;
   ca?: string;
   insecureTrustOnFirstUse?: boolean;
@@ -44,7 +45,12 @@ const program = new Command('simulate')
   .description('run N virtual devices with the real agent (enrollment, mTLS MQTT, installs, inference, reports)')
   .requiredOption('--devices <n>', 'how many devices', count)
   .option('--server <url>', 'gateway URL', 'https://127.0.0.1:8443')
-  .option('--token <token>', 'enrollment token (needed for devices not enrolled yet)')
+  .option(
+    '--token <token>',
+    'enrollment token (needed for devices not enrolled yet); repeat it to spread devices over several tokens (groups, tags)',
+    (value: string, previous: string[]) => [...previous, value],
+    [] as string[],
+  )
   .addOption(new Option('--ca-fingerprint <sha256>', 'root CA fingerprint from Settings').argParser(fingerprint))
   .option('--ca <file>', 'PEM file with the CA chain to trust')
   .option('--insecure-trust-on-first-use', 'trust whatever CA the gateway presents (a lab only)')
@@ -84,7 +90,7 @@ try {
   const fleet = new Fleet({
     devices: flags.devices,
     server: flags.server,
-    token: flags.token,
+    tokens: flags.token,
     trust,
     dataDir: resolve(flags.dataDir),
     mqttPort: flags.mqttPort,
@@ -94,6 +100,8 @@ try {
     log: (line) => console.error(`[simulate] ${line}`),
   });
   const controller = new AbortController();
+  // Every device's loops wait on this one signal: thousands of listeners are expected, not a leak.
+  setMaxListeners(0, controller.signal);
   const stop = () => {
     console.error('[simulate] stopping (identities stay in the data dir)…');
     controller.abort();

@@ -169,6 +169,12 @@ export class TelemetryReporter implements AgentTelemetry {
     await this.deps.queues.events.push(body);
   }
 
+  /** Messages waiting in both queues, and those dropped since the last delivery (for diagnostics). */
+  queueStats(): { depth: number; dropped: number } {
+    const { telemetry, events } = this.deps.queues;
+    return { depth: telemetry.length + events.length, dropped: telemetry.dropped + events.dropped };
+  }
+
   /** Resolves once the events of the install reports so far and every push are on disk. */
   async idle(): Promise<void> {
     await this.installs;
