@@ -19,6 +19,7 @@ const env = {
   PORT: String(PORT),
   EDGEFLEET_DEVICE_PORT: '8490',
   EDGEFLEET_MQTT_PORT: '8890',
+  EDGEFLEET_METRICS_PORT: '0', // several test servers may run at once; none needs the gateway's metrics
   EDGEFLEET_ADMIN_EMAIL: '',
   EDGEFLEET_ADMIN_PASSWORD: '',
   DATABASE_URL: '',

@@ -193,6 +193,8 @@ async function main() {
   log(`dashboard:     ${env.publicUrl}`);
   log(`device HTTPS:  https://${env.EDGEFLEET_PUBLIC_HOST}:${env.EDGEFLEET_DEVICE_PORT}`);
   log(`device MQTT:   mqtts://${env.EDGEFLEET_PUBLIC_HOST}:${env.EDGEFLEET_MQTT_PORT}`);
+  const gatewayMetrics = `http://${env.EDGEFLEET_METRICS_BIND}:${env.EDGEFLEET_METRICS_PORT}/metrics`;
+  log(`metrics:       ${env.publicUrl}/metrics${env.EDGEFLEET_METRICS_PORT ? `, gateway ${gatewayMetrics}` : ''}`);
   log(`fleet CA:      sha256 ${fingerprint} (pin on devices with --ca-fingerprint)`);
   log(`data dir:      ${dataDir}`);
   if (admin.created && admin.passwordFile) log(`first admin ${admin.email}: password in ${admin.passwordFile}`);

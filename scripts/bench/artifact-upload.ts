@@ -21,6 +21,7 @@ async function startControlPlane(dataDir: string): Promise<ChildProcess> {
       PORT: String(PORT),
       EDGEFLEET_DEVICE_PORT: '8495',
       EDGEFLEET_MQTT_PORT: '8895',
+      EDGEFLEET_METRICS_PORT: '0',
       EDGEFLEET_ADMIN_EMAIL: ADMIN.email,
       EDGEFLEET_ADMIN_PASSWORD: ADMIN.password,
       DATABASE_URL: '',

@@ -3,8 +3,11 @@ import { agentInference } from './agent-inference.ts';
 import { agentMemory } from './agent-memory.ts';
 import { agentVerify } from './agent-verify.ts';
 import { artifactUpload } from './artifact-upload.ts';
+import { dashboardApi } from './dashboard-api.ts';
 import { type BenchResult, median } from './lib.ts';
+import { rollout1000 } from './rollout-1000.ts';
 import { rolloutPlan } from './rollout-plan.ts';
+import { telemetryIngest } from './telemetry-ingest.ts';
 
 /** The benchmark's smoke run (tiny input, one run): it keeps working, and its bounds hold. */
 describe('npm run bench -- --smoke', () => {
@@ -38,6 +41,25 @@ describe('npm run bench -- --smoke', () => {
   it('reads the RSS of the real edgefleet-agent binary, idle against a local broker, and of a bare node', async () => {
     expectFigures(await agentMemory.run({ smoke: true }), 4);
   }, 180_000);
+
+  it('ingests telemetry from real mTLS connections into PostgreSQL, every PUBACK a stored row, and measures the bare broker', async () => {
+    const result = await telemetryIngest.run({ smoke: true });
+    expectFigures(result, 5);
+    // The fixed-rate run kept up with what was offered (400 msgs/s from 20 devices).
+    expect(median(result.measurements[0]?.runs ?? [])).toBeGreaterThan(300);
+  }, 180_000);
+
+  it('rolls a published version out to 10 simulated agents through the real control plane and fetches the artifact as each', async () => {
+    const result = await rollout1000.run({ smoke: true });
+    expectFigures(result, 4);
+    const [t95, t100] = result.measurements.map((m) => median(m.runs));
+    expect(t95).toBeLessThanOrEqual(t100 ?? 0);
+  }, 300_000);
+
+  it('times devices.list and health.overview over HTTP against 2,000 seeded devices, with whoami as the reference', async () => {
+    const result = await dashboardApi.run({ smoke: true });
+    expectFigures(result, 7);
+  }, 240_000);
 });
 
 /** Every measurement and the reference have one run with a positive figure, and the ratio can be taken. */

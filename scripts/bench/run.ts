@@ -9,11 +9,23 @@ import { agentInference } from './agent-inference.ts';
 import { agentMemory } from './agent-memory.ts';
 import { agentVerify } from './agent-verify.ts';
 import { artifactUpload } from './artifact-upload.ts';
+import { dashboardApi } from './dashboard-api.ts';
 import { type BenchResult, renderMarkdown } from './lib.ts';
+import { rollout1000 } from './rollout-1000.ts';
 import { rolloutPlan } from './rollout-plan.ts';
+import { telemetryIngest } from './telemetry-ingest.ts';
 
 const smoke = process.argv.includes('--smoke');
-const benches = [artifactUpload, rolloutPlan, agentInference, agentVerify, agentMemory];
+const benches = [
+  artifactUpload,
+  rolloutPlan,
+  agentInference,
+  agentVerify,
+  agentMemory,
+  telemetryIngest,
+  rollout1000,
+  dashboardApi,
+];
 
 const results: BenchResult[] = [];
 for (const bench of benches) {

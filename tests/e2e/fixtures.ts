@@ -3,6 +3,8 @@ import { expect, type Page } from '@playwright/test';
 
 export const PORT = 3310;
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
+/** The e2e gateway's Prometheus listener (not the default 9464, which a developer's `npm start` holds). */
+export const GATEWAY_METRICS_PORT = 9473;
 export const ADMIN_EMAIL = 'admin@e2e.test';
 /** Only for the throwaway control plane the config starts. */
 export const ADMIN_PASSWORD = 'e2e-admin-password-7Qx!';

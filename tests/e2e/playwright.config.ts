@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, BASE_URL, PORT } from './fixtures';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, BASE_URL, GATEWAY_METRICS_PORT, PORT } from './fixtures';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -58,6 +58,7 @@ export default defineConfig({
             PORT: String(PORT),
             EDGEFLEET_DEVICE_PORT: '8453',
             EDGEFLEET_MQTT_PORT: '8893',
+            EDGEFLEET_METRICS_PORT: String(GATEWAY_METRICS_PORT),
             EDGEFLEET_ADMIN_EMAIL: ADMIN_EMAIL,
             EDGEFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
           },
