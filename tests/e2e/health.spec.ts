@@ -53,8 +53,10 @@ async function seedFleet() {
     },
   });
 
-  // An hour of raw samples every 10 s, and a week of 1-minute rollups before that (~10k points).
-  await seedSyntheticTelemetry(db, { deviceId: charted.id, now, rawMinutes: 60, rollupDays: 7 });
+  // Raw samples every 10 s, and a week of 1-minute rollups before that (~10k points). Ten minutes
+  // more raw than the 1 h chart shows: the page's "last hour" ends when it loads, not at seeding,
+  // so on a slow machine a seeded hour would already have lost its first samples.
+  await seedSyntheticTelemetry(db, { deviceId: charted.id, now, rawMinutes: 70, rollupDays: 7 });
   const tag = randomBytes(3).toString('hex');
   const events = [
     { kind: 'disconnected', severity: 'warning', source: 'gateway', message: `Connection lost ${tag}`, ago: 50 },
