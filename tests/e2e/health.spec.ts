@@ -94,7 +94,9 @@ test('a device page charts its telemetry over 1 h and 7 d and lists its events; 
   // The hour ends when the page asked, the samples when they were seeded (no new ones since):
   // every 10 s sample of the hour that is still inside it is drawn.
   const elapsed = (Date.now() - seededAt.getTime()) / 1000;
-  expect(Number(await charts.getAttribute('data-points'))).toBeGreaterThanOrEqual(Math.floor((3600 - elapsed) / 10) - 1);
+  expect(Number(await charts.getAttribute('data-points'))).toBeGreaterThanOrEqual(
+    Math.floor((3600 - elapsed) / 10) - 1,
+  );
   await expect(page.getByTestId('chart-cpu-latest')).toHaveText(/^\d+(\.\d)?%$/);
   await expect(page.getByTestId('chart-latency-latest')).toContainText('p95 25 ms');
 
