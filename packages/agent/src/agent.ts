@@ -1,4 +1,5 @@
 import { PROTOCOL_VERSION, type THeartbeat, topics } from '@edgefleet/protocol/device';
+import type { TDeviceStatus } from '@edgefleet/protocol/health';
 import { MAX_STATE_REPORT_BYTES, type TStateReport, ZDesiredNotice } from '@edgefleet/protocol/rollout';
 import { Backoff, type BackoffPolicy } from './backoff.ts';
 import { certificateInfo, keyMatchesCertificate } from './certs.ts';
@@ -12,6 +13,8 @@ import type { DeviceLink, LinkFactory } from './mqtt-link.ts';
 import { type Credentials, recoverRenewal, renewalDue, renewCertificate } from './renew.ts';
 import { abortable, type Clock, isAbort, type Log, withTimeout } from './runtime.ts';
 import type { AgentTelemetry } from './telemetry/reporter.ts';
+
+const statusMessage = (online: boolean) => JSON.stringify({ v: PROTOCOL_VERSION, online } satisfies TDeviceStatus);
 
 export interface AgentDeps {
   dataDir: DataDir;
@@ -115,6 +118,11 @@ export class Agent {
       detachDiagnostics?.();
       // Before disconnecting: on a clean stop it delivers agent_stopped (briefly) over this link.
       await detachTelemetry?.(end);
+      // A clean stop sends no last will; saying goodbye lets a gateway behind an external broker
+      // (which sees no connections, only messages) mark the device offline at once.
+      if (connected && end.kind === 'stopped') {
+        await withTimeout(link.publish(topics.status(identity.deviceId), statusMessage(false)), 2000).catch(() => {});
+      }
       await link.disconnect();
       if (end.kind === 'stopped') break;
       if (end.kind === 'renew') continue;
@@ -198,6 +206,7 @@ export class Agent {
       if (signal.aborted) return finish({ kind: 'stopped' });
       signal.addEventListener('abort', onAbort, { once: true });
       link.onInterrupted((error) => finish({ kind: 'interrupted', error }));
+      let announced = false;
       const beat = async () => {
         try {
           const certPem = await this.deps.dataDir.require('cert');
@@ -214,6 +223,11 @@ export class Agent {
           await withTimeout(link.publish(topics.heartbeat(identity.deviceId), JSON.stringify(heartbeat)), 10_000);
           // Only a delivered heartbeat proves the connection works; a broker that accepts and then drops us keeps backing off.
           this.backoff.reset();
+          if (!announced) {
+            // Online, for a gateway behind an external broker (the embedded one sees the connect).
+            announced = true;
+            await withTimeout(link.publish(topics.status(identity.deviceId), statusMessage(true)), 10_000);
+          }
           await this.setState({ lastHeartbeatAt: now.toISOString() });
         } catch (e) {
           return finish({ kind: 'interrupted', error: e as Error });

@@ -81,9 +81,10 @@ export async function enroll(deps: EnrollDeps, opts: EnrollOptions): Promise<Enr
     v: 1,
     deviceId: res.deviceId,
     server: server.origin,
-    // --mqtt-port wins, then what the gateway says, then the standard port.
+    // --mqtt-port wins, then what the gateway says, then the standard port; the host is the
+    // gateway's unless it names another (an external broker).
     mqtt: {
-      host: server.hostname,
+      host: (res.status === 'rejected' ? undefined : res.mqtt?.host) ?? server.hostname,
       port: opts.mqttPort ?? (res.status === 'rejected' ? undefined : res.mqtt?.port) ?? 8883,
     },
     status: 'pending',

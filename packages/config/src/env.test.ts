@@ -71,6 +71,46 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ EDGEFLEET_METRICS_TOKEN: 'short' })).toThrowError(/EDGEFLEET_METRICS_TOKEN/);
   });
 
+  it('hosts the broker itself unless EDGEFLEET_MQTT_URL names an external one', () => {
+    const embedded = loadEnv({});
+    expect(embedded.EDGEFLEET_MQTT_URL).toBeUndefined();
+    expect(embedded.EDGEFLEET_MQTT_SHARE_GROUP).toBe('edgefleet');
+    const external = loadEnv({
+      EDGEFLEET_MQTT_URL: 'mqtt://broker.internal:1883',
+      EDGEFLEET_MQTT_USERNAME: 'edgefleet-gateway',
+      EDGEFLEET_MQTT_PASSWORD: 'hunter2hunter2',
+      EDGEFLEET_MQTT_CLIENT_ID: 'edgefleet-gateway-0',
+      EDGEFLEET_DEVICE_MQTT_HOST: 'mqtt.example.com',
+      EDGEFLEET_DEVICE_MQTT_PORT: '8883',
+    });
+    expect(external).toMatchObject({
+      EDGEFLEET_MQTT_URL: 'mqtt://broker.internal:1883',
+      EDGEFLEET_MQTT_CLIENT_ID: 'edgefleet-gateway-0',
+      EDGEFLEET_DEVICE_MQTT_PORT: 8883,
+    });
+  });
+
+  it('refuses a half-configured external broker with the setting at fault', () => {
+    expect(() => loadEnv({ EDGEFLEET_MQTT_URL: 'tcp://broker:1883' })).toThrowError(
+      /EDGEFLEET_MQTT_URL must look like mqtt:\/\/host:port/,
+    );
+    expect(() => loadEnv({ EDGEFLEET_MQTT_URL: 'mqtt://b:1883', EDGEFLEET_MQTT_USERNAME: 'gw' })).toThrowError(
+      /EDGEFLEET_MQTT_USERNAME and EDGEFLEET_MQTT_PASSWORD go together/,
+    );
+    expect(() => loadEnv({ EDGEFLEET_MQTT_URL: 'mqtts://b:8883', EDGEFLEET_MQTT_KEY_FILE: '/k' })).toThrowError(
+      /EDGEFLEET_MQTT_CERT_FILE and EDGEFLEET_MQTT_KEY_FILE go together/,
+    );
+    expect(() =>
+      loadEnv({ EDGEFLEET_MQTT_URL: 'mqtt://b:1883', EDGEFLEET_MQTT_CERT_FILE: '/c', EDGEFLEET_MQTT_KEY_FILE: '/k' }),
+    ).toThrowError(/needs an mqtts:\/\//);
+    expect(() => loadEnv({ EDGEFLEET_MQTT_CRL_FILE: '/var/lib/mosquitto/crl.pem' })).toThrowError(
+      /EDGEFLEET_MQTT_CRL_FILE is set but EDGEFLEET_MQTT_URL is not/,
+    );
+    expect(() => loadEnv({ EDGEFLEET_MQTT_URL: 'mqtt://b:1883', EDGEFLEET_MQTT_CLIENT_ID: 'has space' })).toThrowError(
+      /EDGEFLEET_MQTT_CLIENT_ID/,
+    );
+  });
+
   it('says which setting is wrong', () => {
     expect(() => loadEnv({ DATABASE_URL: 'mysql://x' })).toThrowError(ConfigError);
     expect(() => loadEnv({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL/);

@@ -90,6 +90,41 @@ const ZEnv = z.object({
    * site enrolling hundreds of boxes at once (or the simulator) may need more than the default.
    */
   EDGEFLEET_ENROLL_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(120),
+  /**
+   * An external MQTT broker (`mqtt://` or `mqtts://host:port`). Set, the gateway hosts no broker:
+   * it connects to this one as a privileged client, consumes device messages through shared
+   * subscriptions so replicas split them, and the broker's own configuration does the device ACLs.
+   */
+  EDGEFLEET_MQTT_URL: z
+    .string()
+    .regex(/^mqtts?:\/\/[^/\s]+(:\d+)?\/?$/, 'EDGEFLEET_MQTT_URL must look like mqtt://host:port or mqtts://host:port')
+    .optional(),
+  /** The gateway's own credentials at that broker (both or neither). */
+  EDGEFLEET_MQTT_USERNAME: z.string().min(1).optional(),
+  EDGEFLEET_MQTT_PASSWORD: z.string().min(1).optional(),
+  /** CA bundle that verifies an `mqtts://` broker (default: the fleet CA chain). */
+  EDGEFLEET_MQTT_CA_FILE: z.string().min(1).optional(),
+  /** A client certificate and key for the gateway's connection (AWS IoT Core authenticates this way). */
+  EDGEFLEET_MQTT_CERT_FILE: z.string().min(1).optional(),
+  EDGEFLEET_MQTT_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * The gateway's persistent MQTT session at the broker: unique and stable per replica, so that
+   * messages waiting for a restarted replica are delivered to it and not lost.
+   */
+  EDGEFLEET_MQTT_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'EDGEFLEET_MQTT_CLIENT_ID must be 1-64 letters, digits, "_", ".", ":" or "-"')
+    .optional(),
+  /** The shared-subscription group the gateways join (`$share/<group>/edgefleet/devices/+/…`). */
+  EDGEFLEET_MQTT_SHARE_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'EDGEFLEET_MQTT_SHARE_GROUP must be 1-64 letters, digits, "_" or "-"')
+    .default('edgefleet'),
+  /** Where the gateway (re)writes the fleet CRL that the external broker reads (`crlfile`). */
+  EDGEFLEET_MQTT_CRL_FILE: z.string().min(1).optional(),
+  /** The broker address enrolling devices are given (default: the gateway's host and MQTT port). */
+  EDGEFLEET_DEVICE_MQTT_HOST: z.string().min(1).optional(),
+  EDGEFLEET_DEVICE_MQTT_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** Days raw telemetry (one row per agent message) is kept before the retention job deletes it. */
   EDGEFLEET_RETENTION_RAW_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   /** Days the 1-minute rollups (and device events) are kept. */
@@ -111,6 +146,35 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError(`Invalid configuration: ${first?.path.join('.')}: ${first?.message}`);
   }
   const env = parsed.data;
+  if (env.EDGEFLEET_MQTT_URL) {
+    const pairs = [
+      ['EDGEFLEET_MQTT_USERNAME', 'EDGEFLEET_MQTT_PASSWORD'],
+      ['EDGEFLEET_MQTT_CERT_FILE', 'EDGEFLEET_MQTT_KEY_FILE'],
+    ] as const;
+    for (const [a, b] of pairs) {
+      if ((env[a] === undefined) !== (env[b] === undefined)) {
+        throw new ConfigError(`Invalid configuration: ${a} and ${b} go together; set both or neither`);
+      }
+    }
+  } else {
+    // (EDGEFLEET_MQTT_USERNAME/PASSWORD alone are fine: `npm run broker-config` reads them.)
+    const stray = (
+      [
+        'EDGEFLEET_MQTT_CA_FILE',
+        'EDGEFLEET_MQTT_CERT_FILE',
+        'EDGEFLEET_MQTT_CLIENT_ID',
+        'EDGEFLEET_MQTT_CRL_FILE',
+      ] as const
+    ).find((k) => env[k] !== undefined);
+    if (stray) {
+      throw new ConfigError(
+        `Invalid configuration: ${stray} is set but EDGEFLEET_MQTT_URL is not (the embedded broker needs no credentials)`,
+      );
+    }
+  }
+  if (env.EDGEFLEET_MQTT_URL?.startsWith('mqtt://') && env.EDGEFLEET_MQTT_CERT_FILE) {
+    throw new ConfigError('Invalid configuration: EDGEFLEET_MQTT_CERT_FILE needs an mqtts:// EDGEFLEET_MQTT_URL');
+  }
   const dataDir = resolve(/*turbopackIgnore: true*/ env.EDGEFLEET_DATA_DIR);
   return {
     ...env,

@@ -66,7 +66,11 @@ export const ZIssuedCertificate = z.object({
 });
 
 /** Where the device's MQTT connection goes (same host as the gateway's HTTPS); absent from older gateways. */
-const ZMqttEndpoint = z.object({ port: z.number().int().min(1).max(65_535) });
+/** Where the device's MQTT connection goes; `host` only when it is not the gateway's host (an external broker). */
+const ZMqttEndpoint = z.object({
+  port: z.number().int().min(1).max(65_535),
+  host: z.string().min(1).max(253).optional(),
+});
 
 export const ZEnrollResponse = z.discriminatedUnion('status', [
   ZIssuedCertificate.extend({ status: z.literal('accepted'), deviceId: z.string(), mqtt: ZMqttEndpoint.optional() }),
