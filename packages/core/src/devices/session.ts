@@ -63,22 +63,28 @@ export async function touchDevices(db: Db, deviceIds: string[], at: Date = new D
 }
 
 /**
- * Serials revoked, and devices whose status left 'accepted', since `since`; the broker polls
- * this to cut live connections. Pass the previous `until` back, minus a few seconds of overlap:
+ * Serials revoked (and whose devices they were), and devices whose status left 'accepted', since
+ * `since`; the broker polls this to cut live connections. Pass the previous `until` back, minus a few seconds of overlap:
  * timestamps are taken by the writer before its transaction commits, so a row can appear with
  * a time slightly before the last poll. Cutting an already-cut connection is harmless.
  */
 export async function revokedSince(
   db: Db,
   since: Date,
-): Promise<{ deviceIds: string[]; serials: string[]; until: Date }> {
+): Promise<{ deviceIds: string[]; serials: string[]; serialDeviceIds: string[]; until: Date }> {
   const until = new Date();
   const [certs, devices] = await Promise.all([
-    db.deviceCertificate.findMany({ where: { revokedAt: { gte: since } }, select: { serial: true } }),
+    db.deviceCertificate.findMany({ where: { revokedAt: { gte: since } }, select: { serial: true, deviceId: true } }),
     db.device.findMany({
       where: { status: { not: 'accepted' }, updatedAt: { gte: since } },
       select: { id: true },
     }),
   ]);
-  return { deviceIds: devices.map((d) => d.id), serials: certs.map((c) => c.serial), until };
+  return {
+    deviceIds: devices.map((d) => d.id),
+    serials: certs.map((c) => c.serial),
+    // An external broker cannot close a connection by certificate serial, only by client id.
+    serialDeviceIds: [...new Set(certs.map((c) => c.deviceId))],
+    until,
+  };
 }

@@ -133,30 +133,42 @@ export const createIssuingCa = (root: Authority, now: Date) =>
 
 export const gatewayHosts = (publicHost: string) => [...new Set(['localhost', '127.0.0.1', publicHost])];
 
-export function createGatewayCertificate(issuing: Authority, publicHost: string, now: Date): Authority {
+/**
+ * A TLS server certificate (serverAuth, 1 year) for `hosts`: DNS names and IP addresses, each
+ * written as a SAN of its kind. The CN is `commonName` (clients match SANs; the CN is for people).
+ */
+export function createServerCertificate(
+  issuing: Authority,
+  input: { commonName: string; hosts: string[]; now: Date },
+): Authority {
+  const hosts = [...new Set(input.hosts)];
+  if (hosts.length === 0) throw new Error('a server certificate needs at least one host');
   const keyPem = generateRsaKey(LEAF_KEY_BITS);
   const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
   const issued = sign({
     subject: [
       { name: 'organizationName', value: 'EdgeFleet' },
-      { name: 'commonName', value: publicHost },
+      { name: 'commonName', value: input.commonName },
     ],
     publicKey: forge.pki.setRsaPublicKey(key.n, key.e),
     issuer: issuing,
     days: 365,
-    now,
+    now: input.now,
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true },
       {
         name: 'subjectAltName',
-        altNames: gatewayHosts(publicHost).map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })),
+        altNames: hosts.map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })),
       },
     ],
   });
   return { certPem: issued.pem, keyPem, cert: issued.cert, key };
 }
+
+export const createGatewayCertificate = (issuing: Authority, publicHost: string, now: Date): Authority =>
+  createServerCertificate(issuing, { commonName: publicHost, hosts: gatewayHosts(publicHost), now });
 
 /** The SAN hosts (DNS names and IPs) of a certificate. */
 export function subjectAltHosts(cert: forge.pki.Certificate): string[] {
