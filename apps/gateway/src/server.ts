@@ -12,9 +12,11 @@ import { HealthJobs, type HealthJobsOptions } from './health/jobs.ts';
 import { type DeviceRequestRecord, observeDeviceRequests } from './http/observe.ts';
 import type { RateRule } from './http/rate-limit.ts';
 import { createDeviceHttpHandler } from './http/router.ts';
-import { type EmbeddedBroker, startAedesBroker } from './mqtt/aedes-broker.ts';
+import { startAedesBroker } from './mqtt/aedes-broker.ts';
 import { DesiredOutbox } from './mqtt/desired-outbox.ts';
+import type { GatewayBroker } from './mqtt/device-broker.ts';
 import { DiagnosticsDoorbell } from './mqtt/diagnostics-doorbell.ts';
+import { type ExternalBrokerOptions, startExternalBroker } from './mqtt/external-broker.ts';
 import type { StateReportCounts } from './mqtt/state-ingest.ts';
 import type { IngestStats, IngestTuning, IngestWriter } from './mqtt/telemetry-ingest.ts';
 
@@ -46,6 +48,16 @@ export interface GatewayOptions {
   log?: (message: string) => void;
   /** Publish-arrival → commit latency (ms) of each telemetry/event message in a committed batch. */
   onIngestCommitted?: (lagsMs: number[]) => void;
+  /**
+   * An external broker: the gateway hosts none and consumes device messages as a client of this
+   * one (shared subscriptions); `mqttPort` is then unused.
+   */
+  externalBroker?: Omit<
+    ExternalBrokerOptions,
+    'db' | 'log' | 'devicePort' | 'ingest' | 'ingestWriter' | 'onIngestCommitted' | 'revocationPollMs'
+  >;
+  /** What enrolling devices are told about MQTT (default: this gateway's host and MQTT port). */
+  deviceMqtt?: { host?: string; port?: number };
   /** Telemetry ingest limits: buffer, batch size, per-device rate (defaults in telemetry-ingest.ts). */
   ingest?: IngestTuning;
   /** Test seam: the ingest's batch writers. */
@@ -79,17 +91,21 @@ export interface Gateway {
  * `socket.authorized` themselves. MQTT refuses the handshake without one.
  */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  const broker = await startAedesBroker({
+  const brokerCommon = {
     db: opts.db,
-    pki: opts.pki,
-    bind: opts.bind,
-    port: opts.mqttPort,
     revocationPollMs: opts.revocationPollMs,
     log: opts.log,
     ingest: opts.ingest,
     ingestWriter: opts.ingestWriter,
     onIngestCommitted: opts.onIngestCommitted,
-  });
+  };
+  const broker: GatewayBroker = opts.externalBroker
+    ? await startExternalBroker({
+        ...brokerCommon,
+        ...opts.externalBroker,
+        devicePort: opts.deviceMqtt?.port ?? 8883,
+      })
+    : await startAedesBroker({ ...brokerCommon, pki: opts.pki, bind: opts.bind, port: opts.mqttPort });
   const log = opts.log ?? ((m: string) => console.warn(`[gateway] ${m}`));
   const clock = opts.clock;
   const now = clock ? () => clock.now() : undefined;
@@ -127,7 +143,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     clock: opts.clock,
     director: opts.director,
     artifacts: opts.artifacts,
-    mqttPort: broker.port,
+    mqttPort: opts.deviceMqtt?.port ?? broker.port,
+    mqttHost: opts.deviceMqtt?.host,
     rateRules: opts.rateRules,
   });
 
@@ -176,7 +193,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 }
 
-function healthz(opts: GatewayOptions, broker: EmbeddedBroker, res: ServerResponse<IncomingMessage>) {
+function healthz(opts: GatewayOptions, broker: GatewayBroker, res: ServerResponse<IncomingMessage>) {
   const clients = broker.connectedDeviceIds().length;
   const stats = broker.ingestStats();
   // Failing ingest writes do not make the gateway unhealthy (messages wait, unacknowledged, in a
@@ -188,7 +205,20 @@ function healthz(opts: GatewayOptions, broker: EmbeddedBroker, res: ServerRespon
     lastWriteError: stats.lastWriteError,
   };
   opts.checkDatabase().then(
-    () => json(res, 200, { status: 'ok', mqtt: { clients }, ingest }),
+    () => {
+      const external = broker.external?.();
+      const mqtt = external
+        ? {
+            broker: 'external',
+            url: external.url,
+            clientId: external.clientId,
+            group: external.group,
+            connected: external.connected,
+            lastError: external.lastError,
+          }
+        : { broker: 'embedded', clients };
+      json(res, 200, { status: 'ok', mqtt, ingest });
+    },
     (e: unknown) => json(res, 503, { status: 'unavailable', error: e instanceof Error ? e.message : String(e) }),
   );
 }

@@ -13,6 +13,8 @@ export interface DeviceHttpDeps extends EnrollDeps {
   artifacts?: ArtifactStore | undefined;
   /** The MQTT port devices connect to, told to them at enrollment (else they assume 8883). */
   mqttPort?: number | undefined;
+  /** The MQTT host devices are told to use, when it is not the gateway's own (an external broker). */
+  mqttHost?: string | undefined;
 }
 
 export interface RouteContext {

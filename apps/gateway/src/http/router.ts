@@ -57,12 +57,16 @@ const prefixRoutes: Record<string, Route> = {
   '/v1/diagnostics/': { method: 'POST', action: 'device.diagnostics.upload', handle: uploadDiagnostics },
 };
 
-/** Tells an enrolling device the MQTT port, so it needs no `--mqtt-port` when the gateway is not on 8883. */
+/**
+ * Tells an enrolling device the MQTT port (so it needs no `--mqtt-port` when the gateway is not on
+ * 8883) and, with an external broker, its host.
+ */
 function withMqttPort<T extends { status: string }>(
   deps: DeviceHttpDeps,
   response: T,
-): T | (T & { mqtt: { port: number } }) {
-  return deps.mqttPort && response.status !== 'rejected' ? { ...response, mqtt: { port: deps.mqttPort } } : response;
+): T | (T & { mqtt: { port: number; host?: string } }) {
+  if (!deps.mqttPort || response.status === 'rejected') return response;
+  return { ...response, mqtt: { port: deps.mqttPort, ...(deps.mqttHost ? { host: deps.mqttHost } : {}) } };
 }
 
 /** The route for a path and the key its rate limit is counted under (the path, or the prefix). */

@@ -4,15 +4,15 @@ import { type AuditEntry, recordAudit } from '@edgefleet/core/audit';
 import { checkDeviceCertificate } from '@edgefleet/core/devices/session';
 import type { FleetPki } from '@edgefleet/core/pki';
 import type { Db } from '@edgefleet/db/client';
-import { topics, ZHeartbeat } from '@edgefleet/protocol/device';
-import { ZDeviceStatus } from '@edgefleet/protocol/health';
+import { topics } from '@edgefleet/protocol/device';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { deviceTopicAllowed } from './acl.ts';
-import type { DeviceBroker } from './device-broker.ts';
+import type { GatewayBroker } from './device-broker.ts';
+import { DeviceMessages, parseStatus } from './device-messages.ts';
 import { type Log, Presence } from './presence.ts';
 import { startRevocationPoller } from './revocation.ts';
-import { StateIngest, type StateReportCounts } from './state-ingest.ts';
-import { type IngestStats, type IngestTuning, type IngestWriter, TelemetryIngest } from './telemetry-ingest.ts';
+import { StateIngest } from './state-ingest.ts';
+import { type IngestTuning, type IngestWriter, TelemetryIngest } from './telemetry-ingest.ts';
 
 export interface AedesBrokerOptions {
   db: Db;
@@ -30,15 +30,8 @@ export interface AedesBrokerOptions {
   ingestWriter?: IngestWriter;
 }
 
-export interface EmbeddedBroker extends DeviceBroker {
-  port: number;
-  /** State reports handled since start, for health and tests. */
-  stateReports(): StateReportCounts;
-  /** Telemetry/event ingest counters and buffer state. */
-  ingestStats(): IngestStats;
-  /** True while ingest writes to the database are failing (messages wait in the buffer). */
-  ingestDegraded(): boolean;
-}
+/** The embedded broker: devices connect to this process's own port. */
+export type EmbeddedBroker = GatewayBroker;
 
 /** A client that keeps asking for what it may not have is closed after this many refusals. */
 const MAX_REFUSALS_PER_CONNECTION = 5;
@@ -65,6 +58,7 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
     writer: opts.ingestWriter,
     ...opts.ingest,
   });
+  const messages = new DeviceMessages({ presence, stateIngest, ingest, log });
   const gatewayEvent = (deviceId: string, kind: 'connected' | 'disconnected') =>
     ingest.controlEvent({
       deviceId,
@@ -176,15 +170,7 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
       return stateIngest.receive(client.id, Buffer.from(packet.payload));
     }
     if (packet.topic === topics.status(client.id)) return lastWill(client, packet.payload);
-    if (packet.topic !== topics.heartbeat(client.id)) return;
-    let body: unknown;
-    try {
-      body = JSON.parse(packet.payload.toString());
-    } catch {
-      body = undefined;
-    }
-    if (ZHeartbeat.safeParse(body).success) presence.heartbeat(client.id);
-    else log(`malformed heartbeat from ${client.id}`);
+    if (packet.topic === topics.heartbeat(client.id)) messages.heartbeat(client.id, packet.payload);
   });
 
   // The agent's last will, published by the broker when a connection dies without DISCONNECT. The
@@ -192,16 +178,10 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
   // arrives first or through another broker. A will from a connection that a newer one replaced
   // must not mark the device offline.
   const lastWill = (client: Client, payload: Buffer | string) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString());
-    } catch {
-      body = undefined;
-    }
-    const status = ZDeviceStatus.safeParse(body);
-    if (!status.success) return log(`malformed status from ${client.id}`);
+    const status = parseStatus(payload);
+    if (!status) return log(`malformed status from ${client.id}`);
     const current = live.get(client.id);
-    if (!status.data.online && (current === undefined || current === client)) presence.connection(client.id, false);
+    if (!status.online && (current === undefined || current === client)) presence.connection(client.id, false);
   };
 
   const cutConnection = (client: Client, reason: string) => {

@@ -13,7 +13,7 @@ const OVERLAP_MS = 5000;
  */
 export function startRevocationPoller(
   db: Db,
-  cut: (revoked: { deviceIds: Set<string>; serials: Set<string> }) => void,
+  cut: (revoked: { deviceIds: Set<string>; serials: Set<string>; serialDeviceIds: Set<string> }) => void,
   log: Log,
   intervalMs = 1000,
 ): { stop(): Promise<void> } {
@@ -27,7 +27,11 @@ export function startRevocationPoller(
       const r = await revokedSince(db, since);
       since = new Date(r.until.getTime() - OVERLAP_MS);
       if (r.deviceIds.length > 0 || r.serials.length > 0) {
-        cut({ deviceIds: new Set(r.deviceIds), serials: new Set(r.serials) });
+        cut({
+          deviceIds: new Set(r.deviceIds),
+          serials: new Set(r.serials),
+          serialDeviceIds: new Set(r.serialDeviceIds),
+        });
       }
     } catch (e) {
       log(`revocation poll failed: ${String(e)}`);
