@@ -7,7 +7,8 @@ import { dashboardApi } from './dashboard-api.ts';
 import { type BenchResult, median } from './lib.ts';
 import { rollout1000 } from './rollout-1000.ts';
 import { rolloutPlan } from './rollout-plan.ts';
-import { telemetryIngest } from './telemetry-ingest.ts';
+import { telemetryIngest, telemetryIngestAtScale } from './telemetry-ingest.ts';
+import { telemetryReplicas } from './telemetry-replicas.ts';
 
 /** The benchmark's smoke run (tiny input, one run): it keeps working, and its bounds hold. */
 describe('npm run bench -- --smoke', () => {
@@ -47,6 +48,18 @@ describe('npm run bench -- --smoke', () => {
     expectFigures(result, 5);
     // The fixed-rate run kept up with what was offered (400 msgs/s from 20 devices).
     expect(median(result.measurements[0]?.runs ?? [])).toBeGreaterThan(300);
+  }, 180_000);
+
+  it('ingests from 50 devices at one message a second each, and the bare broker under the same load', async () => {
+    const result = await telemetryIngestAtScale.run({ smoke: true });
+    expectFigures(result, 5);
+    expect(median(result.measurements[0]?.runs ?? [])).toBeGreaterThan(35);
+  }, 180_000);
+
+  it('ingests through Mosquitto with one and two gateway replicas, every broker-acknowledged message stored', async () => {
+    const result = await telemetryReplicas.run({ smoke: true });
+    expectFigures(result, 4);
+    expect(median(result.reference?.runs ?? [])).toBeGreaterThan(0);
   }, 180_000);
 
   it('rolls a published version out to 10 simulated agents through the real control plane and fetches the artifact as each', async () => {

@@ -127,3 +127,29 @@ export function renderMarkdown(results: BenchResult[], when: Date): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * `previous` with the sections (`## title`) of `partial` put in place of those with the same
+ * title (new ones appended), and a line under the header saying which were re-measured, when,
+ * by what command.
+ */
+export function mergeMarkdown(previous: string, partial: string, command: string): string {
+  const split = (md: string) => {
+    const [head = '', ...sections] = md.split(/\n(?=## )/);
+    return { head, sections: sections.map((s) => s.replace(/\n+$/, '\n')) };
+  };
+  const title = (section: string) => section.split('\n', 1)[0] ?? '';
+  const old = split(previous);
+  const fresh = split(partial);
+  const sections = [...old.sections];
+  for (const section of fresh.sections) {
+    const i = sections.findIndex((s) => title(s) === title(section));
+    if (i >= 0) sections[i] = section;
+    else sections.push(section);
+  }
+  const when = /Written by `npm run bench` on ([^.]+)\./.exec(partial)?.[1] ?? new Date().toISOString();
+  const note = `Re-measured on ${when} by \`${command}\`: ${fresh.sections.map((s) => `"${title(s).slice(3)}"`).join(', ')}.`;
+  const head = old.head.replace(/\nRe-measured on [^\n]*\n/g, '\n');
+  const withNote = head.replace(/(Machine: [^\n]*\n)/, `$1${note}\n`);
+  return `${[withNote.replace(/\n+$/, '\n'), ...sections].join('\n')}`;
+}
