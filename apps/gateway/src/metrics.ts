@@ -5,7 +5,7 @@ import type { Gateway } from './server.ts';
 /** What the gauges and mirrored counters read at scrape time: the running gateway's handle. */
 export type GatewayMetricsSource = Pick<
   Gateway,
-  'connectedDeviceIds' | 'stateReports' | 'isEngineLeader' | 'engineTicks' | 'ingestStats'
+  'connectedDeviceIds' | 'stateReports' | 'isEngineLeader' | 'engineTicks' | 'ingestStats' | 'externalBroker'
 >;
 
 export interface GatewayMetrics {
@@ -66,6 +66,14 @@ export function createGatewayMetrics(opts: { defaultMetrics?: boolean } = {}): G
     'edgefleet_mqtt_connections',
     'Devices connected to this gateway over MQTT.',
     (s) => s.connectedDeviceIds().length,
+  );
+  gauge(
+    'edgefleet_mqtt_external_connected',
+    '1 while this gateway is connected to its external broker; 0 while it is not, or with the embedded broker.',
+    (s) => {
+      const external = s.externalBroker();
+      return external === null ? 0 : external.connected ? 1 : 0;
+    },
   );
   gauge('edgefleet_engine_leader', '1 while this gateway holds the rollout engine lock, else 0.', (s) =>
     s.isEngineLeader() ? 1 : 0,

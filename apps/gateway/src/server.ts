@@ -77,6 +77,14 @@ export interface Gateway {
   ingestStats(): IngestStats;
   /** Whether this gateway currently runs the rollout engine. */
   isEngineLeader(): boolean;
+  /** The external broker connection, or null when the gateway hosts the broker itself. */
+  externalBroker(): {
+    url: string;
+    clientId: string;
+    group: string;
+    connected: boolean;
+    lastError: string | null;
+  } | null;
   /** Rollout engine ticks this gateway has completed (while leading). */
   engineTicks(): number;
   close(): Promise<void>;
@@ -182,6 +190,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     stateReports: () => broker.stateReports(),
     ingestStats: () => broker.ingestStats(),
     isEngineLeader: () => leader?.isLeader() ?? false,
+    externalBroker: () => broker.external?.() ?? null,
     engineTicks: () => leader?.ticks() ?? 0,
     async close() {
       // The engine and the outbox first: they write the database and publish through the broker.

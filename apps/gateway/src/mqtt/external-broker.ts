@@ -39,14 +39,19 @@ export interface ExternalBrokerOptions {
 const STREAMS = ['telemetry', 'events', 'state', 'heartbeat', 'status'] as const;
 const DEVICE_TOPIC = new RegExp(`^${TOPIC_ROOT}/([^/+#]+)/(${STREAMS.join('|')})$`);
 
-/** Device messages delivered to this gateway but not yet acknowledged (MQTT 5 Receive Maximum). */
-const RECEIVE_MAXIMUM = 65_535;
+/**
+ * Device messages the broker may have delivered to this gateway and not yet had acknowledged
+ * (MQTT 5 Receive Maximum). It must stay below the ingest buffer, or a fast broker fills the
+ * buffer and the gateway has to refuse (and reconnect); measured: at 65,535 a 10,000 msgs/s load
+ * did exactly that.
+ */
+const RECEIVE_MAXIMUM = 10_000;
 /** How long the broker keeps this gateway's session (and queues its messages) while it is away. */
 const SESSION_EXPIRY_S = 7 * 86_400;
 /** A device the gateway has cut is cut again if it speaks, at most this often. */
 const RECUT_INTERVAL_MS = 5_000;
 
-type PendingAck = { settled: Promise<Error | null> };
+type PendingAck = { settled: Promise<Error | null>; connection: number };
 
 /**
  * The gateway as a privileged client of an external broker (Mosquitto, EMQX, HiveMQ, AWS IoT
@@ -104,8 +109,11 @@ export async function startExternalBroker(opts: ExternalBrokerOptions): Promise<
     log(`broker ${opts.url}: ${e.message}`);
   });
   client.on('offline', () => log(`broker ${opts.url} unreachable; reconnecting`));
+  // Which connection a message arrived on (see the PUBACK hold below).
+  let connection = 0;
   client.on('connect', () => {
     lastError = null;
+    connection += 1;
   });
   // Every (re)connect subscribes again, even when the broker says it kept the session: a broker
   // restored from its persistence file may have the session without its shared subscriptions
@@ -141,6 +149,10 @@ export async function startExternalBroker(opts: ExternalBrokerOptions): Promise<
     cb?.(); // lets MQTT.js read the next packet now
     void held.settled.then((error) => {
       if (error) return refused(error);
+      // Only on the connection the message came in on: after a reconnect the broker sends it
+      // again, and its old packet id may by then name another message (acknowledging that one
+      // before it is stored). Not sent, not lost: the (device, seq) key absorbs the repeat.
+      if (held.connection !== connection || !client.connected) return;
       send(packet, undefined, ...rest);
     });
   };
@@ -177,7 +189,7 @@ export async function startExternalBroker(opts: ExternalBrokerOptions): Promise<
       const settled = new Promise<Error | null>((resolve) => {
         settle = resolve;
       });
-      pendingAcks.set(packet.messageId, { settled });
+      pendingAcks.set(packet.messageId, { settled, connection });
       ingest.accept(deviceId, stream, payload, (e) => settle(e ?? null));
       callback();
       return;
