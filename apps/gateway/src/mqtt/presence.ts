@@ -1,16 +1,23 @@
-import { markDeviceConnection, touchDevices } from '@edgefleet/core/devices/session';
+import { markDevicesConnection, touchDevices } from '@edgefleet/core/devices/session';
 import type { Db } from '@edgefleet/db/client';
 
 export type Log = (message: string) => void;
 
+/** Connection changes wait this long to be written together (a burst of reconnects is a few statements). */
+const CONNECTION_FLUSH_MS = 50;
+
 /**
- * Online/offline and last-seen writes for connected devices. Connection changes for one device
- * are applied in order (a quick reconnect must not end as "offline"); heartbeats are
- * collected and written as one statement per interval, so 10k devices beating every 30 s cost
- * a few hundred row updates per second in a handful of statements.
+ * Online/offline and last-seen writes for connected devices. Connection changes are coalesced
+ * for a few milliseconds and written as two statements (online, offline), one write at a time,
+ * each device's latest state winning: a quick reconnect never ends as "offline", and 10k devices
+ * reconnecting after a gateway restart cost a few hundred statements, not 10k. Heartbeats are
+ * collected and written as one statement per interval, so 10k devices beating every 30 s cost a
+ * few hundred row updates per second in a handful of statements.
  */
 export class Presence {
-  private readonly chains = new Map<string, Promise<void>>();
+  private changes = new Map<string, boolean>();
+  private changeTimer: NodeJS.Timeout | null = null;
+  private writingChanges: Promise<void> | null = null;
   private seen = new Set<string>();
   private readonly timer: NodeJS.Timeout;
 
@@ -26,14 +33,8 @@ export class Presence {
   connection(deviceId: string, online: boolean): void {
     // A heartbeat collected before the disconnect must not mark the device online again.
     if (!online) this.seen.delete(deviceId);
-    const previous = this.chains.get(deviceId) ?? Promise.resolve();
-    const next = previous
-      .then(() => markDeviceConnection(this.db, deviceId, online))
-      .catch((e: unknown) => this.log(`presence of ${deviceId} not recorded: ${String(e)}`));
-    this.chains.set(deviceId, next);
-    void next.then(() => {
-      if (this.chains.get(deviceId) === next) this.chains.delete(deviceId);
-    });
+    this.changes.set(deviceId, online);
+    this.scheduleChanges();
   }
 
   heartbeat(deviceId: string): void {
@@ -49,6 +50,38 @@ export class Presence {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await Promise.all([this.flush(), ...this.chains.values()]);
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changeTimer = null;
+    await this.writingChanges;
+    await Promise.all([this.flush(), this.writeChanges()]);
+  }
+
+  private scheduleChanges(): void {
+    if (this.changeTimer || this.writingChanges) return;
+    this.changeTimer = setTimeout(() => {
+      this.changeTimer = null;
+      void this.writeChanges();
+    }, CONNECTION_FLUSH_MS);
+  }
+
+  private async writeChanges(): Promise<void> {
+    if (this.changes.size === 0 || this.writingChanges) return;
+    const changes = this.changes;
+    this.changes = new Map();
+    const online: string[] = [];
+    const offline: string[] = [];
+    for (const [id, on] of changes) (on ? online : offline).push(id);
+    const at = new Date();
+    this.writingChanges = Promise.all([
+      markDevicesConnection(this.db, online, true, at),
+      markDevicesConnection(this.db, offline, false, at),
+    ]).then(
+      () => {},
+      (e: unknown) => this.log(`presence of ${changes.size} devices not recorded: ${String(e)}`),
+    );
+    await this.writingChanges;
+    this.writingChanges = null;
+    // Changes that came in meanwhile: written next, after this one (order kept per device).
+    if (this.changes.size > 0) this.scheduleChanges();
   }
 }

@@ -17,10 +17,17 @@ export async function checkDeviceCertificate(
 ): Promise<CertificateCheck> {
   const now = input.now ?? new Date();
   const serial = input.serial.toLowerCase();
-  const device = await db.device.findUnique({ where: { id: input.deviceId }, select: { status: true } });
+  // One query on the path every connection takes; the device alone is read only to say why not.
+  const cert = await db.deviceCertificate.findUnique({
+    where: { serial },
+    include: { device: { select: { status: true } } },
+  });
+  const device =
+    cert && cert.deviceId === input.deviceId
+      ? cert.device
+      : await db.device.findUnique({ where: { id: input.deviceId }, select: { status: true } });
   if (!device) return { ok: false, reason: 'unknown device' };
   if (device.status !== 'accepted') return { ok: false, reason: `device is ${device.status}` };
-  const cert = await db.deviceCertificate.findUnique({ where: { serial } });
   if (!cert || cert.deviceId !== input.deviceId) {
     return { ok: false, reason: 'certificate does not belong to this device' };
   }
@@ -46,7 +53,13 @@ export async function checkDeviceCertificate(
 }
 
 export async function markDeviceConnection(db: Db, deviceId: string, online: boolean, at: Date = new Date()) {
-  await db.device.updateMany({ where: { id: deviceId }, data: { online, lastSeenAt: at } });
+  await markDevicesConnection(db, [deviceId], online, at);
+}
+
+/** The same for many devices in one statement: a gateway restart reconnects thousands at once. */
+export async function markDevicesConnection(db: Db, deviceIds: string[], online: boolean, at: Date = new Date()) {
+  if (deviceIds.length === 0) return;
+  await db.device.updateMany({ where: { id: { in: deviceIds } }, data: { online, lastSeenAt: at } });
 }
 
 /**
