@@ -118,8 +118,13 @@ export function createGatewayMetrics(opts: { defaultMetrics?: boolean } = {}): G
   );
   gauge(
     'edgefleet_ingest_buffer_limit_messages',
-    'Capacity of the ingest buffer; at the limit new messages are refused.',
+    'Capacity of the ingest buffer; at the limit new messages wait, unacknowledged, for room.',
     (s) => s.ingestStats().bufferLimit,
+  );
+  gauge(
+    'edgefleet_ingest_held_messages',
+    'Messages waiting, unacknowledged, for room in a full ingest buffer; past the hold limit new ones are refused.',
+    (s) => s.ingestStats().heldDepth,
   );
   const lag = new Histogram({
     name: 'edgefleet_ingest_lag_seconds',

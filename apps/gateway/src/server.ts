@@ -206,11 +206,14 @@ function healthz(opts: GatewayOptions, broker: GatewayBroker, res: ServerRespons
   const clients = broker.connectedDeviceIds().length;
   const stats = broker.ingestStats();
   // Failing ingest writes do not make the gateway unhealthy (messages wait, unacknowledged, in a
-  // bounded buffer), but they are reported: a full buffer means devices are being refused.
+  // bounded buffer), but they are reported: a full buffer means devices are held back, and a
+  // full hold queue that they are being refused.
   const ingest = {
     degraded: broker.ingestDegraded(),
     bufferDepth: stats.bufferDepth,
     bufferLimit: stats.bufferLimit,
+    heldDepth: stats.heldDepth,
+    holdLimit: stats.holdLimit,
     lastWriteError: stats.lastWriteError,
   };
   opts.checkDatabase().then(

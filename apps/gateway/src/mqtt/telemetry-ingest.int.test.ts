@@ -207,7 +207,7 @@ describe.each(testDatabaseKinds())('telemetry ingest through the gateway on %s',
     expect(gw.ingestStats().received).toBe(0);
   });
 
-  it('under failing writes keeps messages unacknowledged, reports it, refuses beyond the buffer, and loses nothing acknowledged', async () => {
+  it('under failing writes keeps messages unacknowledged, reports it, holds messages beyond the buffer, refuses beyond the hold queue, and loses nothing acknowledged', async () => {
     let failing = false;
     const writer: IngestWriter = {
       telemetry: (db, items) =>
@@ -215,12 +215,16 @@ describe.each(testDatabaseKinds())('telemetry ingest through the gateway on %s',
       events: (db, events) =>
         failing ? Promise.reject(new Error('database unavailable')) : writeDeviceEvents(db, events),
     };
-    const gw = await start({ ingestWriter: writer, ingest: { bufferLimit: 6, retryMinMs: 50, retryMaxMs: 200 } });
+    const gw = await start({
+      ingestWriter: writer,
+      ingest: { bufferLimit: 6, holdLimit: 1, retryMinMs: 50, retryMaxMs: 200 },
+    });
     const a = await device(gw);
     const b = await device(gw);
     const c = await device(gw);
+    const d = await device(gw);
     // Their connect events written before the outage, so only messages are in the buffer.
-    await expect.poll(() => t.db.deviceEvent.count({ where: { deviceId: c.id, kind: 'connected' } })).toBe(1);
+    await expect.poll(() => t.db.deviceEvent.count({ where: { deviceId: d.id, kind: 'connected' } })).toBe(1);
     failing = true;
     const acked: number[] = [];
     // Sent in one go, so they arrive together: Aedes reads no further packets from a connection
@@ -245,8 +249,9 @@ describe.each(testDatabaseKinds())('telemetry ingest through the gateway on %s',
     });
     expect((health.body.ingest as { bufferDepth: number }).bufferDepth).toBeGreaterThanOrEqual(4);
 
-    // Fill the buffer to its limit; the next message is refused: no PUBACK, connection closed,
-    // so the device keeps it and sends it again later.
+    // Fill the buffer to its limit; the next message waits for room (no PUBACK, the connection
+    // stays), and one more beyond the hold queue is refused: no PUBACK, connection closed, so the
+    // device keeps it and sends it again later.
     const bAcked: number[] = [];
     const bPublishes = [1, 2].map((seq) =>
       b.client
@@ -254,11 +259,20 @@ describe.each(testDatabaseKinds())('telemetry ingest through the gateway on %s',
         .then(() => bAcked.push(seq)),
     );
     await expect.poll(() => gw.ingestStats().bufferDepth).toBe(6);
-    const cClosed = closedByBroker(c.client);
-    c.client.publishAsync(topics.telemetry(c.id), json(telemetryMessage(1)), { qos: 1 }).catch(() => {});
-    await cClosed;
+    let cAcked = false;
+    const cPublish = c.client.publishAsync(topics.telemetry(c.id), json(telemetryMessage(1)), { qos: 1 }).then(() => {
+      cAcked = true;
+    });
+    await expect.poll(() => gw.ingestStats().heldDepth).toBe(1);
+    expect(gw.ingestStats()).toMatchObject({ held: 1, rejectedFull: 0, bufferDepth: 6 });
+    expect((await healthz(pki, gw.devicePort)).body.ingest).toMatchObject({ heldDepth: 1, holdLimit: 1 });
+    const dClosed = closedByBroker(d.client);
+    d.client.publishAsync(topics.telemetry(d.id), json(telemetryMessage(1)), { qos: 1 }).catch(() => {});
+    await dClosed;
     expect(gw.ingestStats().rejectedFull).toBe(1);
+    expect(c.client.connected).toBe(true);
     expect(acked).toEqual([]);
+    expect(cAcked).toBe(false);
 
     const recoveredAt = new Date();
     failing = false;
@@ -271,8 +285,11 @@ describe.each(testDatabaseKinds())('telemetry ingest through the gateway on %s',
     for (const { receivedAt } of stamps) expect(receivedAt.getTime()).toBeGreaterThanOrEqual(recoveredAt.getTime());
     await Promise.all(bPublishes);
     expect(await seqs(b.id)).toEqual([1, 2]);
-    expect(await seqs(c.id)).toEqual([]);
-    expect(gw.ingestStats()).toMatchObject({ bufferDepth: 0 });
+    // The held message went in once there was room, and was acknowledged after its commit.
+    await cPublish;
+    expect(await seqs(c.id)).toEqual([1]);
+    expect(await seqs(d.id)).toEqual([]);
+    expect(gw.ingestStats()).toMatchObject({ bufferDepth: 0, heldDepth: 0 });
     const after = await healthz(pki, gw.devicePort);
     expect(after.body.ingest).toMatchObject({ degraded: false, bufferDepth: 0 });
   });

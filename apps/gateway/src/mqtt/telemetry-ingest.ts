@@ -14,7 +14,10 @@ export interface IngestStats {
   duplicates: number; // valid, but (device, seq) was already stored
   invalid: Record<'too_large' | 'not_json' | 'schema', number>;
   rateLimited: number; // dropped by the per-device rate limit
-  rejectedFull: number; // refused, not acknowledged, because the buffer was full
+  rejectedFull: number; // refused, not acknowledged, because the buffer and the hold queue were full
+  held: number; // messages that had to wait for room in a full buffer (not yet acknowledged)
+  heldDepth: number; // messages waiting for room now
+  holdLimit: number;
   writeFailures: number; // batch writes that failed (and were retried)
   bufferDepth: number; // messages waiting to be written
   bufferLimit: number;
@@ -31,11 +34,22 @@ export interface IngestWriter {
 }
 
 export interface IngestTuning {
-  /** Messages held (waiting or being written) before new ones are refused (default 50,000). */
+  /** Messages buffered (waiting for a batch or being written) at most (default 50,000). */
   bufferLimit?: number;
+  /**
+   * Messages that arrive while the buffer is full wait, unacknowledged, for room (default
+   * 50,000): the device's in-flight window fills and it stops sending, which is backpressure
+   * rather than a reconnect storm. Beyond this many waiting, new messages are refused.
+   */
+  holdLimit?: number;
   /** Most messages per write (default 2,000). */
   batchSize?: number;
   /** Longest a message waits for its batch to start (default 100 ms). */
+  /**
+   * Batches written at once (default 2): while one is in the database the next is already on its
+   * way, and acknowledging a committed batch (a PUBACK per message) does not hold up the next.
+   */
+  concurrency?: number;
   flushMs?: number;
   /** Per-device sustained rate (messages/s, default 10) and burst (default 60). */
   ratePerSecond?: number;
@@ -70,6 +84,13 @@ interface Pending {
   done: IngestDone | null;
 }
 
+interface Held {
+  deviceId: string;
+  stream: IngestStream;
+  payload: Buffer;
+  done: IngestDone;
+}
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -84,9 +105,12 @@ const LOG_LINES_PER_WINDOW = 10;
  * written in batches of up to `batchSize` messages, one statement per table. The callback of a
  * message runs only after its batch committed, and the broker sends the PUBACK only then, so an
  * acknowledged message is a stored one. A failed write keeps its batch and retries with backoff;
- * meanwhile the buffer fills, and at its limit new messages are refused (not acknowledged, so the
- * device keeps them in its on-disk queue and sends them again). Invalid messages are acknowledged
- * and dropped: sending them again would not make them valid.
+ * meanwhile the buffer fills. At its limit new messages wait, unacknowledged and in arrival order,
+ * for room: devices stop at their in-flight window (the agent keeps 8), which slows the fleet to
+ * what the database takes instead of cutting every device at once (10k TLS reconnects would
+ * only add load). Beyond `holdLimit` waiting, new messages are refused (not acknowledged, the
+ * connection closed; the device keeps them in its on-disk queue and sends them again). Invalid
+ * messages are acknowledged and dropped: sending them again would not make them valid.
  */
 export class TelemetryIngest {
   private readonly db: Db;
@@ -94,7 +118,9 @@ export class TelemetryIngest {
   private readonly writer: IngestWriter;
   private readonly onCommitted?: (lagsMs: number[]) => void;
   private readonly limit: number;
+  private readonly holdLimit: number;
   private readonly batchSize: number;
+  private readonly concurrency: number;
   private readonly flushMs: number;
   private readonly rate: number;
   private readonly burst: number;
@@ -103,7 +129,10 @@ export class TelemetryIngest {
   private readonly retryMaxMs: number;
 
   private pending: Pending[] = [];
-  private batch: Pending[] | null = null;
+  private held: Held[] = [];
+  private heldHead = 0;
+  private readonly writing = new Set<Pending[]>();
+  private writingCount = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerSoon = false;
   private retryDelay = 0;
@@ -122,7 +151,9 @@ export class TelemetryIngest {
     this.writer = opts.writer ?? realWriter;
     this.onCommitted = opts.onCommitted;
     this.limit = opts.bufferLimit ?? 50_000;
+    this.holdLimit = opts.holdLimit ?? 50_000;
     this.batchSize = opts.batchSize ?? 2000;
+    this.concurrency = Math.max(1, opts.concurrency ?? 2);
     this.flushMs = opts.flushMs ?? 100;
     this.rate = opts.ratePerSecond ?? 10;
     this.burst = opts.rateBurst ?? 60;
@@ -136,6 +167,9 @@ export class TelemetryIngest {
       invalid: { too_large: 0, not_json: 0, schema: 0 },
       rateLimited: 0,
       rejectedFull: 0,
+      held: 0,
+      heldDepth: 0,
+      holdLimit: this.holdLimit,
       writeFailures: 0,
       bufferDepth: 0,
       bufferLimit: this.limit,
@@ -155,11 +189,21 @@ export class TelemetryIngest {
       done(new Error('ingest is shutting down'));
       return;
     }
-    if (this.depth() >= this.limit) {
-      this.stats.rejectedFull++;
-      done(new Error(`ingest buffer full (${this.limit} messages)`));
+    // Once anything waits, newcomers queue behind it (arrival order, and no overtaking).
+    if (this.depth() >= this.limit || this.heldCount() > 0) {
+      if (this.heldCount() >= this.holdLimit) {
+        this.stats.rejectedFull++;
+        done(new Error(`ingest buffer full (${this.limit} buffered, ${this.holdLimit} waiting)`));
+        return;
+      }
+      this.stats.held++;
+      this.held.push({ deviceId, stream, payload, done });
       return;
     }
+    this.admit(deviceId, stream, payload, done);
+  }
+
+  private admit(deviceId: string, stream: IngestStream, payload: Buffer, done: IngestDone): void {
     if (payload.length > MAX_TELEMETRY_BYTES) {
       this.invalid(deviceId, stream, 'too_large', done, `${payload.length} bytes`);
       return;
@@ -230,7 +274,12 @@ export class TelemetryIngest {
   }
 
   snapshot(): IngestStats {
-    return { ...this.stats, invalid: { ...this.stats.invalid }, bufferDepth: this.depth() };
+    return {
+      ...this.stats,
+      invalid: { ...this.stats.invalid },
+      bufferDepth: this.depth(),
+      heldDepth: this.heldCount(),
+    };
   }
 
   /** True while the last write failed (until one succeeds). */
@@ -242,10 +291,11 @@ export class TelemetryIngest {
   async close(timeoutMs = 5000): Promise<void> {
     this.closed = true;
     const deadline = Date.now() + timeoutMs;
-    while ((this.pending.length > 0 || this.batch) && Date.now() < deadline) {
-      if (!this.batch) {
+    while ((this.pending.length > 0 || this.writing.size > 0) && Date.now() < deadline) {
+      if (this.writing.size < this.concurrency && this.pending.length > 0) {
         if (this.timer) clearTimeout(this.timer);
         this.timer = null;
+        this.timerSoon = false;
         void this.flush();
       }
       await new Promise<void>((resolve) => {
@@ -255,13 +305,45 @@ export class TelemetryIngest {
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const left = [...(this.batch ?? []), ...this.pending];
+    const left = [...[...this.writing].flat(), ...this.pending];
+    this.writing.clear();
+    this.writingCount = 0;
     this.pending = [];
-    for (const p of left) p.done?.(new Error('gateway shutting down'));
+    for (const p of left) {
+      // A write still under way may commit later: it must not acknowledge what was refused here.
+      const done = p.done;
+      p.done = null;
+      done?.(new Error('gateway shutting down'));
+    }
+    const held = this.held.slice(this.heldHead);
+    this.held = [];
+    this.heldHead = 0;
+    for (const h of held) h.done(new Error('gateway shutting down'));
   }
 
   private depth(): number {
-    return this.pending.length + (this.batch?.length ?? 0);
+    return this.pending.length + this.writingCount;
+  }
+
+  private heldCount(): number {
+    return this.held.length - this.heldHead;
+  }
+
+  /** Room in the buffer again: the longest-waiting messages go in (checked as they would have been). */
+  private admitHeld(): void {
+    while (this.heldHead < this.held.length && this.depth() < this.limit) {
+      const h = this.held[this.heldHead] as Held;
+      this.held[this.heldHead] = undefined as unknown as Held;
+      this.heldHead++;
+      this.admit(h.deviceId, h.stream, h.payload, h.done);
+    }
+    if (this.heldHead === this.held.length) {
+      this.held = [];
+      this.heldHead = 0;
+    } else if (this.heldHead > 4096 && this.heldHead * 2 > this.held.length) {
+      this.held = this.held.slice(this.heldHead);
+      this.heldHead = 0;
+    }
   }
 
   /** Token bucket: 0 = go, > 0 = go but hold the ack this long (ms), < 0 = drop. */
@@ -313,9 +395,20 @@ export class TelemetryIngest {
   }
 
   private schedule(): void {
-    if (this.batch || this.pending.length === 0 || this.timerSoon) return;
+    if (this.writing.size >= this.concurrency || this.pending.length === 0) return;
+    // A full batch goes at once (nothing more can join it); this also starts the next write
+    // before a committed batch's acknowledgements are sent.
+    if (this.pending.length >= this.batchSize) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.timerSoon = false;
+      void this.flush();
+      this.schedule();
+      return;
+    }
+    if (this.timerSoon) return;
     const waited = Date.now() - (this.pending[0] as Pending).arrivedAt;
-    const soon = this.pending.length >= this.batchSize || waited >= this.flushMs;
+    const soon = waited >= this.flushMs;
     if (this.timer && !soon) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerSoon = soon;
@@ -331,10 +424,11 @@ export class TelemetryIngest {
   }
 
   private async flush(): Promise<void> {
-    if (this.batch || this.pending.length === 0) return;
+    if (this.writing.size >= this.concurrency || this.pending.length === 0) return;
     const batch = this.pending.length <= this.batchSize ? this.pending : this.pending.slice(0, this.batchSize);
     this.pending = batch === this.pending ? [] : this.pending.slice(this.batchSize);
-    this.batch = batch;
+    this.writing.add(batch);
+    this.writingCount += batch.length;
     const telemetry: TelemetryItem[] = [];
     const events: DeviceEventInput[] = [];
     let controlEvents = 0;
@@ -374,7 +468,7 @@ export class TelemetryIngest {
       if (this.closed) {
         // Shutting down with a failing database: not stored, so not acknowledged.
         for (const p of batch) p.done?.(new Error('gateway shutting down'));
-        return this.settle();
+        return this.settle(batch);
       }
       await new Promise((r) => setTimeout(r, this.retryDelay));
     }
@@ -385,6 +479,8 @@ export class TelemetryIngest {
     const deviceEventsWritten = Math.max(0, eventCounts.written - controlEvents);
     this.stats.written += telemetryCounts.written + deviceEventsWritten;
     this.stats.duplicates += telemetryCounts.duplicates + (events.length - controlEvents - deviceEventsWritten);
+    // Room again: the next batch (and any held messages) go before this one's acknowledgements.
+    this.settle(batch);
     const committedAt = Date.now();
     const lags: number[] = [];
     for (const p of batch) {
@@ -396,14 +492,15 @@ export class TelemetryIngest {
       } else p.done();
     }
     if (lags.length > 0) this.onCommitted?.(lags);
-    this.settle();
   }
 
-  private settle(): void {
-    this.batch = null;
+  private settle(batch: Pending[]): void {
+    if (this.writing.delete(batch)) this.writingCount -= batch.length;
     const idle = this.idle;
     this.idle = null;
     idle?.();
-    if (!this.closed) this.schedule();
+    if (this.closed) return;
+    this.admitHeld();
+    this.schedule();
   }
 }
