@@ -2,7 +2,8 @@
  * Load generator for the telemetry ingest benchmark (its own process, so the gateway's CPU is not
  * shared with the clients' event loop): N device connections over mTLS with mqtt.js, publishing
  * valid ZTelemetry at QoS 1. Prints one JSON line with what was acknowledged and how fast.
- *   fixed: `rate` messages/s in total, round-robin over the devices, for `seconds`
+ *   fixed: `rate` messages/s in total, round-robin over the devices, for `seconds`, each device
+ *          keeping at most `window` unacknowledged (the rest wait in its queue, like the agent's)
  *   max:   each device keeps `window` messages unacknowledged, for `seconds`
  * Latency = publish → PUBACK; the gateway sends the PUBACK after the row committed.
  */
@@ -36,6 +37,8 @@ export interface LoadResult {
   maxMs: number;
   /** Highest seq acknowledged per device, to check the rows are there. */
   ackedTotal: number;
+  /** Messages that waited in the device's queue because its window was full (fixed mode). */
+  backlogged: number;
 }
 
 const config = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as LoadConfig;
@@ -81,20 +84,43 @@ let sent = 0;
 let acked = 0;
 let ackedInWindow = 0;
 
-function publish(i: number, onAck?: () => void) {
-  const seq = (seqs[i] ?? 0) + 1;
-  seqs[i] = seq;
-  const at = performance.now();
-  sent++;
+// Like the agent: at most `window` unacknowledged per device; a message due while the window is
+// full waits in the device's own queue (the agent's on-disk queue) and goes out on the next
+// PUBACK. Its lag counts from when it was due, so waiting there is part of the figure.
+const inflight = new Array<number>(config.devices.length).fill(0);
+const backlog: number[][] = config.devices.map(() => []);
+let backlogged = 0;
+
+function send(i: number, seq: number, at: number, onAck?: () => void) {
+  inflight[i] = (inflight[i] ?? 0) + 1;
   (clients[i] as MqttClient).publish(topicsOf[i] as string, payloadFor(seq), { qos: 1 }, (err) => {
+    inflight[i] = (inflight[i] ?? 1) - 1;
     if (err) return;
     acked++;
     if (at >= measureFrom && at < measureTo) {
       ackedInWindow++;
       latencies.push(performance.now() - at);
     }
+    const queued = backlog[i] as number[];
+    if (queued.length > 0) {
+      const [nextSeq, nextAt] = queued.splice(0, 2) as [number, number];
+      send(i, nextSeq, nextAt);
+    }
     onAck?.();
   });
+}
+
+function publish(i: number, onAck?: () => void) {
+  const seq = (seqs[i] ?? 0) + 1;
+  seqs[i] = seq;
+  const at = performance.now();
+  sent++;
+  if ((inflight[i] ?? 0) >= config.window) {
+    backlogged++;
+    (backlog[i] as number[]).push(seq, at);
+    return;
+  }
+  send(i, seq, at, onAck);
 }
 
 let stopped = false;
@@ -142,6 +168,7 @@ const result: LoadResult = {
   p99Ms: pct(99),
   maxMs: latencies[latencies.length - 1] ?? 0,
   ackedTotal: acked,
+  backlogged,
 };
 await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
 console.log(JSON.stringify(result));
