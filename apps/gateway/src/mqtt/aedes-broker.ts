@@ -8,26 +8,17 @@ import { topics } from '@edgefleet/protocol/device';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { deviceTopicAllowed } from './acl.ts';
 import type { GatewayBroker } from './device-broker.ts';
-import { DeviceMessages, parseStatus } from './device-messages.ts';
-import { type Log, Presence } from './presence.ts';
+import { createDeviceSinks, type DeviceSinkOptions, parseStatus } from './device-messages.ts';
+import type { Log } from './presence.ts';
 import { startRevocationPoller } from './revocation.ts';
-import { StateIngest } from './state-ingest.ts';
-import { type IngestTuning, type IngestWriter, TelemetryIngest } from './telemetry-ingest.ts';
 
-export interface AedesBrokerOptions {
+export interface AedesBrokerOptions extends Omit<DeviceSinkOptions, 'log'> {
   db: Db;
   pki: FleetPki;
   bind: string;
   port: number;
   log?: Log;
   revocationPollMs?: number;
-  presenceFlushMs?: number;
-  /** Telemetry ingest limits (buffer, batch, per-device rate). */
-  ingest?: IngestTuning;
-  /** Publish-arrival → commit latency (ms) of each telemetry/event message in a committed batch. */
-  onIngestCommitted?: (lagsMs: number[]) => void;
-  /** Test seam: the batch writers (default: core's writeTelemetryBatch / writeDeviceEvents). */
-  ingestWriter?: IngestWriter;
 }
 
 /** The embedded broker: devices connect to this process's own port. */
@@ -49,16 +40,8 @@ const SERVER_UNAVAILABLE = 3;
 export async function startAedesBroker(opts: AedesBrokerOptions): Promise<EmbeddedBroker> {
   const { db } = opts;
   const log = opts.log ?? ((m: string) => console.warn(`[mqtt] ${m}`));
-  const presence = new Presence(db, log, opts.presenceFlushMs);
-  const stateIngest = new StateIngest(db, log);
-  const ingest = new TelemetryIngest({
-    db,
-    log,
-    onCommitted: opts.onIngestCommitted,
-    writer: opts.ingestWriter,
-    ...opts.ingest,
-  });
-  const messages = new DeviceMessages({ presence, stateIngest, ingest, log });
+  const sinks = createDeviceSinks({ ...opts, log });
+  const { presence, stateIngest, ingest, messages } = sinks;
   const gatewayEvent = (deviceId: string, kind: 'connected' | 'disconnected') =>
     ingest.controlEvent({
       deviceId,
@@ -258,7 +241,7 @@ export async function startAedesBroker(opts: AedesBrokerOptions): Promise<Embedd
       await new Promise<void>((r) => broker.close(() => r()));
       for (const socket of sockets) socket.destroy(); // also those still before CONNECT
       await closed;
-      await Promise.all([presence.close(), stateIngest.close(), ingest.close()]);
+      await sinks.close();
     },
   };
 }

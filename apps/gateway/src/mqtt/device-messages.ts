@@ -1,8 +1,9 @@
+import type { Db } from '@edgefleet/db/client';
 import { ZHeartbeat } from '@edgefleet/protocol/device';
 import { type TDeviceStatus, ZDeviceStatus } from '@edgefleet/protocol/health';
-import type { Log, Presence } from './presence.ts';
-import type { StateIngest } from './state-ingest.ts';
-import type { TelemetryIngest } from './telemetry-ingest.ts';
+import { type Log, Presence } from './presence.ts';
+import { StateIngest } from './state-ingest.ts';
+import { type IngestTuning, type IngestWriter, TelemetryIngest } from './telemetry-ingest.ts';
 
 export type DeviceStream = 'telemetry' | 'events' | 'state' | 'heartbeat' | 'status';
 
@@ -68,4 +69,41 @@ export class DeviceMessages {
       }
     }
   }
+}
+
+export interface DeviceSinkOptions {
+  db: Db;
+  log: Log;
+  presenceFlushMs?: number;
+  /** Telemetry ingest limits (buffer, hold queue, batch, per-device rate). */
+  ingest?: IngestTuning;
+  /** Publish-arrival → commit latency (ms) of each telemetry/event message in a committed batch. */
+  onIngestCommitted?: (lagsMs: number[]) => void;
+  /** Test seam: the batch writers (default: core's writeTelemetryBatch / writeDeviceEvents). */
+  ingestWriter?: IngestWriter;
+}
+
+/** Where device reports end up, the same whichever broker carries them (embedded or external). */
+export function createDeviceSinks(opts: DeviceSinkOptions) {
+  const { db, log } = opts;
+  const presence = new Presence(db, log, opts.presenceFlushMs);
+  const stateIngest = new StateIngest(db, log);
+  const ingest = new TelemetryIngest({
+    db,
+    log,
+    onCommitted: opts.onIngestCommitted,
+    writer: opts.ingestWriter,
+    ...opts.ingest,
+  });
+  const messages = new DeviceMessages({ presence, stateIngest, ingest, log });
+  return {
+    presence,
+    stateIngest,
+    ingest,
+    messages,
+    /** Writes what is still buffered (presence, state reports, telemetry) and stops. */
+    close: async () => {
+      await Promise.all([presence.close(), stateIngest.close(), ingest.close()]);
+    },
+  };
 }

@@ -3,13 +3,11 @@ import type { Db } from '@edgefleet/db/client';
 import { TOPIC_ROOT } from '@edgefleet/protocol/device';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { GatewayBroker } from './device-broker.ts';
-import { DeviceMessages } from './device-messages.ts';
-import { type Log, Presence } from './presence.ts';
+import { createDeviceSinks, type DeviceSinkOptions } from './device-messages.ts';
+import type { Log } from './presence.ts';
 import { startRevocationPoller } from './revocation.ts';
-import { StateIngest } from './state-ingest.ts';
-import { type IngestTuning, type IngestWriter, TelemetryIngest } from './telemetry-ingest.ts';
 
-export interface ExternalBrokerOptions {
+export interface ExternalBrokerOptions extends Omit<DeviceSinkOptions, 'log'> {
   db: Db;
   /** `mqtt://host:port` or `mqtts://host:port`. */
   url: string;
@@ -27,12 +25,8 @@ export interface ExternalBrokerOptions {
   devicePort: number;
   log?: Log;
   revocationPollMs?: number;
-  presenceFlushMs?: number;
   /** Called when revocations change (the gateway rewrites the broker's CRL from it). */
   onRevocation?: () => Promise<void>;
-  ingest?: IngestTuning;
-  onIngestCommitted?: (lagsMs: number[]) => void;
-  ingestWriter?: IngestWriter;
 }
 
 /** What the gateway consumes: everything a device reports. */
@@ -41,9 +35,9 @@ const DEVICE_TOPIC = new RegExp(`^${TOPIC_ROOT}/([^/+#]+)/(${STREAMS.join('|')})
 
 /**
  * Device messages the broker may have delivered to this gateway and not yet had acknowledged
- * (MQTT 5 Receive Maximum). It must stay below the ingest buffer, or a fast broker fills the
- * buffer and the gateway has to refuse (and reconnect); measured: at 65,535 a 10,000 msgs/s load
- * did exactly that.
+ * (MQTT 5 Receive Maximum). It stays below the ingest buffer, so a fast broker cannot fill it:
+ * measured at 65,535 (before the ingest held messages for room), a 10,000 msgs/s load filled the
+ * buffer and the gateway had to refuse and reconnect.
  */
 const RECEIVE_MAXIMUM = 10_000;
 /** How long the broker keeps this gateway's session (and queues its messages) while it is away. */
@@ -72,16 +66,8 @@ export async function startExternalBroker(opts: ExternalBrokerOptions): Promise<
   const log = opts.log ?? ((m: string) => console.warn(`[mqtt] ${m}`));
   const group = opts.shareGroup ?? 'edgefleet';
   const clientId = opts.clientId ?? `edgefleet-gateway-${hostname()}`.slice(0, 64);
-  const presence = new Presence(db, log, opts.presenceFlushMs);
-  const stateIngest = new StateIngest(db, log);
-  const ingest = new TelemetryIngest({
-    db,
-    log,
-    onCommitted: opts.onIngestCommitted,
-    writer: opts.ingestWriter,
-    ...opts.ingest,
-  });
-  const messages = new DeviceMessages({ presence, stateIngest, ingest, log });
+  const sinks = createDeviceSinks({ ...opts, log });
+  const { stateIngest, ingest, messages } = sinks;
 
   const connectOptions: IClientOptions = {
     clientId,
@@ -270,7 +256,7 @@ export async function startExternalBroker(opts: ExternalBrokerOptions): Promise<
       if (reconnectTimer) clearTimeout(reconnectTimer);
       await poller.stop();
       // Commit what was received, send those PUBACKs, then leave (the session stays at the broker).
-      await Promise.all([presence.close(), stateIngest.close(), ingest.close()]);
+      await sinks.close();
       await Promise.all([...pendingAcks.values()].map((p) => p.settled));
       await new Promise((r) => setTimeout(r, 50));
       await client.endAsync(false);
