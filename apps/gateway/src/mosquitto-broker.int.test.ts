@@ -2,10 +2,7 @@
 // in-process here): devices are confined to their namespace on the mTLS listener, the gateways
 // authenticate on the control-plane listener and split telemetry through a shared subscription,
 // and the fleet CRL keeps revoked devices out at the TLS handshake.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { type FleetPki, loadOrCreateFleetPki } from '@edgefleet/core/pki';
@@ -16,25 +13,22 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { brokerConfig } from './broker-config.ts';
 import { writeCrlFile } from './mosquitto.ts';
+import {
+  freePort,
+  MOSQUITTO,
+  mosquittoInstalled,
+  type Running,
+  startMosquitto,
+  waitForPort,
+} from './test-processes.ts';
 
-const MOSQUITTO = '/usr/sbin/mosquitto';
 const SECRET = 'broker-config-test-secret-'.repeat(2);
 const PASSWORD = 'correct horse battery staple';
 const GATEWAY_USER = 'edgefleet-gateway';
 const SHARED_TELEMETRY = '$share/edgefleet/edgefleet/devices/+/telemetry';
 
-const missing = existsSync(MOSQUITTO) ? null : `${MOSQUITTO} is not installed (Debian: apt-get install mosquitto)`;
+const missing = mosquittoInstalled() ? null : `${MOSQUITTO} is not installed (Debian: apt-get install mosquitto)`;
 if (missing) console.warn(`[mosquitto-broker] skipped: ${missing}`);
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer()
-      .on('error', reject)
-      .listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      });
-  });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,25 +36,13 @@ describe.skipIf(missing)('Mosquitto configured by broker-config', () => {
   let t: TestDatabase;
   let pki: FleetPki;
   let dir: string;
-  let broker: ChildProcess;
-  let brokerLog = '';
+  let broker: Running;
+  const brokerLog = () => broker.output();
   let devicePort: number;
   let gatewayPort: number;
   let cliOut: string[];
   const devices: Record<'a' | 'b' | 'revoked' | 'rejected' | 'later', SeededDevice> = {} as never;
   const clients: MqttClient[] = [];
-
-  async function waitForPort(port: number) {
-    for (let i = 0; i < 100; i++) {
-      if (broker.exitCode !== null) throw new Error(`mosquitto exited with ${broker.exitCode}:\n${brokerLog}`);
-      const up = await new Promise<boolean>((resolve) => {
-        const s = tcpConnect(port, '127.0.0.1', () => s.end(() => resolve(true))).on('error', () => resolve(false));
-      });
-      if (up) return;
-      await sleep(100);
-    }
-    throw new Error(`mosquitto did not listen on ${port}:\n${brokerLog}`);
-  }
 
   /** Resolves to the connected client, or to the error text; never retries (reconnectPeriod 0). */
   async function connect(url: string, opts: IClientOptions): Promise<MqttClient | string> {
@@ -90,7 +72,7 @@ describe.skipIf(missing)('Mosquitto configured by broker-config', () => {
     });
 
   function connected(c: MqttClient | string): MqttClient {
-    if (typeof c === 'string') throw new Error(`expected a connection, got: ${c}\nmosquitto log:\n${brokerLog}`);
+    if (typeof c === 'string') throw new Error(`expected a connection, got: ${c}\nmosquitto log:\n${brokerLog()}`);
     return c;
   }
 
@@ -117,7 +99,7 @@ describe.skipIf(missing)('Mosquitto configured by broker-config', () => {
 
   /** SIGHUP: Mosquitto reloads at once (the signal interrupts its poll); it logs nothing at these levels. */
   async function reload() {
-    broker.kill('SIGHUP');
+    broker.child.kill('SIGHUP');
     await sleep(1000);
   }
 
@@ -156,12 +138,9 @@ describe.skipIf(missing)('Mosquitto configured by broker-config', () => {
     expect(err).toEqual([]);
     expect(code).toBe(0);
 
-    broker = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    broker.stderr?.on('data', (d) => {
-      brokerLog += d;
-    });
-    await waitForPort(devicePort);
-    await waitForPort(gatewayPort);
+    broker = startMosquitto(join(dir, 'mosquitto.conf'));
+    await waitForPort(devicePort, broker, 'mosquitto');
+    await waitForPort(gatewayPort, broker, 'mosquitto');
   });
 
   afterEach(async () => {
@@ -169,11 +148,7 @@ describe.skipIf(missing)('Mosquitto configured by broker-config', () => {
   });
 
   afterAll(async () => {
-    if (broker?.pid && broker.exitCode === null) {
-      const exited = new Promise((r) => broker.once('exit', r));
-      broker.kill('SIGTERM');
-      await exited;
-    }
+    await broker?.stop();
     await t?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -244,7 +219,7 @@ describe.skipIf(missing)('Mosquitto configured by broker-config', () => {
     connected(await connectDevice(devices.b, 'gw-1'));
     await sleep(500);
     expect(kicked).toBe('');
-    expect(brokerLog).not.toMatch(/Client gw-1 already connected/);
+    expect(brokerLog()).not.toMatch(/Client gw-1 already connected/);
   });
 
   it('refuses at the TLS handshake a revoked certificate and a device that is no longer accepted', async () => {
@@ -281,7 +256,7 @@ describe.skipIf(missing)('Mosquitto configured by broker-config', () => {
     const cut = closed(live);
     const kicker = connected(await connectGateway(devices.later.deviceId));
     await cut;
-    expect(brokerLog).toContain(`Client ${devices.later.deviceId} already connected, closing old connection.`);
+    expect(brokerLog()).toContain(`Client ${devices.later.deviceId} already connected, closing old connection.`);
     await kicker.endAsync();
     expect(await connectDevice(devices.later)).toMatch(/alert certificate revoked/);
   });
@@ -301,13 +276,13 @@ describe.skipIf(missing)('Mosquitto configured by broker-config', () => {
     await expect(writeCrlFile(join(dir, 'crl.pem'), torn)).rejects.toThrowError(/not a single PEM "X509 CRL"/);
     await writeFile(join(dir, 'crl.pem'), torn);
     await reload();
-    expect(brokerLog).toMatch(/Unable to load certificate revocation file/);
+    expect(brokerLog()).toMatch(/Unable to load certificate revocation file/);
     connected(await connectDevice(devices.revoked));
 
     await rewriteCrl();
     await reload();
     expect(await connectDevice(devices.revoked)).toMatch(/alert certificate revoked/);
     connected(await connectDevice(devices.a));
-    expect(broker.exitCode).toBeNull();
+    expect(broker.child.exitCode).toBeNull();
   });
 });

@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FleetPki, loadOrCreateFleetPki } from '@edgefleet/core/pki';
@@ -11,54 +9,35 @@ import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosquittoConfig } from './mosquitto.ts';
 import { closeQuietly, newDeviceConnection, tryConnect } from './mqtt/testing.ts';
+import {
+  freePort,
+  MOSQUITTO,
+  mosquittoInstalled,
+  type Running,
+  startMosquitto,
+  waitForPort,
+} from './test-processes.ts';
 
-const MOSQUITTO = '/usr/sbin/mosquitto';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-async function waitForPort(port: number, child: ChildProcess, log: () => string) {
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited: ${log()}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const s = tcpConnect(port, '127.0.0.1', () => s.end(() => resolve(true))).on('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`mosquitto did not listen on ${port}: ${log()}`);
-}
+if (!mosquittoInstalled())
+  console.warn(`[mosquitto] skipped: ${MOSQUITTO} is not installed (Debian: apt-get install mosquitto)`);
 
 // The broker is replaceable: Mosquitto with the generated config admits fleet devices and confines them.
-describe.skipIf(!existsSync(MOSQUITTO))('Mosquitto with the fleet CA', () => {
+describe.skipIf(!mosquittoInstalled())('Mosquitto with the fleet CA', () => {
   let t: TestDatabase;
   let pki: FleetPki;
-  let broker: ChildProcess;
+  let broker: Running;
   let port: number;
-  let stderr = '';
 
   beforeAll(async () => {
     t = await createTestDatabase('pglite');
     pki = await loadOrCreateFleetPki(t.db, { secret: 'x'.repeat(40), publicHost: 'localhost' });
     port = await freePort();
     const conf = await writeMosquittoConfig(mkdtempSync(join(tmpdir(), 'ef-mosquitto-')), { pki, port });
-    broker = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    broker.stderr?.on('data', (d) => {
-      stderr += d;
-    });
-    await waitForPort(port, broker, () => stderr);
+    broker = startMosquitto(conf);
+    await waitForPort(port, broker, 'mosquitto');
   });
   afterAll(async () => {
-    if (broker?.pid && broker.exitCode === null) {
-      const exited = new Promise((r) => broker.once('exit', r));
-      broker.kill('SIGTERM');
-      await exited;
-    }
+    await broker?.stop();
     await t?.close();
   });
 

@@ -36,7 +36,8 @@ export function run(command: string, args: string[], env?: NodeJS.ProcessEnv, cw
   const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => {
-    out = (out + d.toString()).slice(-20_000);
+    // Tests read logs back (Mosquitto's, say), so keep plenty; the tail is what errors show.
+    out = (out + d.toString()).slice(-1_000_000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
