@@ -51,3 +51,28 @@ export function ConfirmButton({
     </div>
   );
 }
+
+/** The part of a `useMutation` result a row's delete button reads (one mutation shared by every row). */
+export interface RowMutation {
+  isPending: boolean;
+  variables?: { id: string } | undefined;
+  error: { message: string } | null;
+  mutate: (input: { id: string }) => void;
+}
+
+/** "Delete" in a table row whose mutation is shared by all rows: busy and errors show on this row only. */
+export function DeleteRowButton({ id, question, mutation }: { id: string; question: string; mutation: RowMutation }) {
+  const mine = mutation.variables?.id === id;
+  return (
+    <ConfirmButton
+      label="Delete"
+      question={question}
+      confirmLabel="Delete"
+      busyLabel="Deleting…"
+      pending={mutation.isPending && mine}
+      error={mine ? mutation.error?.message : undefined}
+      onConfirm={() => mutation.mutate({ id })}
+      className={buttonStyles.dangerSmall}
+    />
+  );
+}

@@ -7,7 +7,7 @@ import { Alert } from '@/components/alert';
 import { Badge } from '@/components/badge';
 import { buttonStyles } from '@/components/button';
 import { Card, CardHeader } from '@/components/card';
-import { ConfirmButton } from '@/components/confirm-button';
+import { DeleteRowButton } from '@/components/confirm-button';
 import { ActionsHead, DataTable, tableCell, tableHeadCell } from '@/components/table';
 import { useTRPC } from '@/lib/trpc';
 import { SeverityBadge } from './badges';
@@ -119,16 +119,7 @@ export function RulesPanel({
                       Edit
                     </button>
                     {r.builtIn ? null : (
-                      <ConfirmButton
-                        label="Delete"
-                        question="Delete this rule and its alert history?"
-                        confirmLabel="Delete"
-                        busyLabel="Deleting…"
-                        pending={remove.isPending && remove.variables?.id === r.id}
-                        error={remove.variables?.id === r.id ? remove.error?.message : undefined}
-                        onConfirm={() => remove.mutate({ id: r.id })}
-                        className={buttonStyles.dangerSmall}
-                      />
+                      <DeleteRowButton id={r.id} question="Delete this rule and its alert history?" mutation={remove} />
                     )}
                   </div>
                 </td>

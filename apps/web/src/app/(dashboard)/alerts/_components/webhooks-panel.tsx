@@ -6,7 +6,7 @@ import { Alert } from '@/components/alert';
 import { Badge } from '@/components/badge';
 import { buttonStyles } from '@/components/button';
 import { Card, CardHeader } from '@/components/card';
-import { ConfirmButton } from '@/components/confirm-button';
+import { DeleteRowButton } from '@/components/confirm-button';
 import { RelativeTime } from '@/components/relative-time';
 import { ActionsHead, DataTable, TableEmpty, tableCell, tableHeadCell } from '@/components/table';
 import { formatDateTime } from '@/lib/format';
@@ -118,15 +118,10 @@ export function WebhooksPanel({
                           )}
                           Send test
                         </button>
-                        <ConfirmButton
-                          label="Delete"
+                        <DeleteRowButton
+                          id={h.id}
                           question="Delete this webhook and its delivery log?"
-                          confirmLabel="Delete"
-                          busyLabel="Deleting…"
-                          pending={remove.isPending && remove.variables?.id === h.id}
-                          error={remove.variables?.id === h.id ? remove.error?.message : undefined}
-                          onConfirm={() => remove.mutate({ id: h.id })}
-                          className={buttonStyles.dangerSmall}
+                          mutation={remove}
                         />
                       </div>
                     </td>
