@@ -1,7 +1,8 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '@edgefleet/config/fs-atomic';
 import type { FleetPki } from '@edgefleet/core/pki';
 import forge from 'node-forge';
 
@@ -84,21 +85,8 @@ export async function writeCrlFile(path: string, pem: string): Promise<void> {
   if (block?.type !== 'X509 CRL' || !parsesAsDer(block.body)) {
     throw new Error(`refusing to write ${path}: not a single PEM "X509 CRL"`);
   }
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    // Synced before the rename: after a power loss the name must not point at an empty file.
-    const handle = await open(tmp, 'wx', 0o644);
-    try {
-      await handle.writeFile(pem);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  // Synced and renamed: after a power loss the name must not point at an empty file.
+  await writeFileAtomic(path, pem, 0o644);
 }
 
 function parsesAsDer(bytes: string): boolean {
